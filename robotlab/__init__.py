@@ -1,0 +1,21 @@
+"""RobotLab: program a classroom robot, or its simulator, from a notebook.
+
+    from robotlab import Robot
+    robot = Robot()          # the simulator
+    robot.forward(20)        # or robot.frem(20)
+
+Units: cm, degrees, seconds, percent. Messages are Danish; set
+ROBOTLAB_LANG=en for English.
+"""
+
+__version__ = "0.1.0"
+
+__all__ = [
+    # the robot
+    "Robot",
+    # errors a pupil may want to catch
+    "RobotLabError",
+]
+
+from .errors import RobotLabError
+from .robot import Robot

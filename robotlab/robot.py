@@ -1,0 +1,438 @@
+"""``Robot``: the one class pupils program, the same for the simulator and real robots.
+
+Units: cm, degrees, seconds, percent. A positive turn goes the way the method
+is named (``turn_left(90)`` turns a quarter to the left). Every method has a
+Danish alias (``frem``, ``drej_venstre``, ...), listed in ``DANISH``.
+"""
+
+from __future__ import annotations
+
+from . import checks, colours, settings
+from .backends import create_backend
+from .errors import RobotAttributeError, RobotConnectionError, RobotValueError
+from .i18n import message
+from .pupil import Pair, checked, danish, measurement
+from .spelling import suggest
+
+MAX_DISTANCE_CM = 1000.0      # 10 m: anything more is a typo in a classroom
+MAX_TURN_DEG = 3600.0         # ten full turns
+MAX_WAIT_S = 3600.0           # an hour
+MAX_BEEP_S = 10.0
+
+
+class Robot:
+    """A robot: the simulator by default, or a real robot over Bluetooth.
+
+    Units: cm, degrees, seconds, percent. Moves block until the robot is done
+    (pass ``wait=False`` to carry on at once). Sensor reads give the newest
+    value; in the simulator each read lets one telemetry period (0.05 s) pass.
+
+    Examples::
+
+        robot = Robot()                     # simulator, open floor
+        robot = Robot(arena="labyrint")     # simulator, the maze
+        robot.forward(20)
+        robot.turn_left(90)
+        if robot.distance() < 10:
+            robot.stop()
+
+    Options: ``noise=False`` makes the simulated robot perfect; ``seed=7``
+    makes its errors repeatable; ``world=other_robot`` puts it in the same
+    arena as another simulated robot.
+    """
+
+    _settable = ("speed", "fart")
+
+    def __init__(self, kind: str | None = None, *, arena: str = "tom", noise: bool = True,
+                 seed: int | None = None, profile: str = "classroom", world=None, bane=None):
+        object.__setattr__(self, "_calling", None)
+        object.__setattr__(self, "_closed", False)
+        object.__setattr__(self, "_backend", _Idle())
+        arena = bane if bane is not None else arena
+        noise = checks.flag(noise, call="Robot()", param="noise")
+        if seed is None:
+            seed = settings.seed()
+        shared_world = world._backend.world if isinstance(world, Robot) else world
+        backend = create_backend(kind, arena=_arena(arena) if shared_world is None else None,
+                                 profile=_profile(profile), noise=noise, seed=int(seed),
+                                 world=shared_world, speedup=settings.pace())
+        object.__setattr__(self, "_backend", backend)
+        object.__setattr__(self, "seed", int(seed))
+        object.__setattr__(self, "_speed", float(backend.profile.default_speed_percent))
+        from . import notebook
+        notebook.track(self)
+
+    # -- helpers -----------------------------------------------------------
+    def _call(self) -> str:
+        return f"robot.{self._calling}()"
+
+    def _name(self, english: str) -> str:
+        """The method's name in the language of the current call (for examples)."""
+        if self._calling in DANISH_NAMES:
+            return DANISH[english][0]
+        return english
+
+    def _blocking(self, motion, wait) -> None:
+        if checks.flag(wait, call=self._call(), param="wait"):
+            self._backend.wait_for(motion)
+
+    def _distance(self, cm, opposite: str) -> float:
+        return checks.number(cm, call=self._call(), param="cm", unit="cm",
+                             example=f"robot.{self._calling}(20)", high=MAX_DISTANCE_CM,
+                             negative_reason="negative_distance",
+                             negative_example=f"robot.{self._name(opposite)}({_abs(cm)})")
+
+    def _angle(self, degrees, opposite: str) -> float:
+        return checks.number(degrees, call=self._call(), param="degrees", unit="°",
+                             example=f"robot.{self._calling}(90)", high=MAX_TURN_DEG,
+                             negative_reason="negative_angle",
+                             negative_example=f"robot.{self._name(opposite)}({_abs(degrees)})")
+
+    # -- moving ------------------------------------------------------------
+    @checked
+    def forward(self, cm, wait=True):
+        """Drive straight ahead ``cm`` centimetres, then stop.
+
+        Example: ``robot.forward(20)``. With ``wait=False`` the next line runs
+        while the robot is still driving.
+        """
+        cm = self._distance(cm, "backward")
+        self._blocking(self._backend.straight(cm, self._speed), wait)
+
+    @checked
+    def backward(self, cm, wait=True):
+        """Drive straight back ``cm`` centimetres, then stop. Example: ``robot.backward(10)``."""
+        cm = self._distance(cm, "forward")
+        self._blocking(self._backend.straight(-cm, self._speed), wait)
+
+    @checked
+    def turn_left(self, degrees, wait=True):
+        """Turn on the spot to the left (counterclockwise) by ``degrees``.
+
+        Example: ``robot.turn_left(90)`` turns a quarter turn.
+        """
+        degrees = self._angle(degrees, "turn_right")
+        self._blocking(self._backend.turn(degrees, self._speed), wait)
+
+    @checked
+    def turn_right(self, degrees, wait=True):
+        """Turn on the spot to the right (clockwise) by ``degrees``. Example: ``robot.turn_right(90)``."""
+        degrees = self._angle(degrees, "turn_left")
+        self._blocking(self._backend.turn(-degrees, self._speed), wait)
+
+    @checked
+    def drive(self, left, right):
+        """Run the wheels at ``left`` and ``right`` percent of top speed until the next command.
+
+        -100 to 100; negative runs the wheel backward. Returns at once.
+        Example: ``robot.drive(left=50, right=30)`` drives a curve to the right.
+        """
+        call = self._call()
+        values = []
+        for param, value in (("left", left), ("right", right)):
+            values.append(checks.number(value, call=call, param=param, unit="%", low=-100,
+                                        high=100, example=f"robot.{self._calling}(50, 50)"))
+        self._backend.drive(*values)
+
+    @checked
+    def stop(self):
+        """Brake and stand still. Example: ``robot.stop()``."""
+        self._backend.wait_for(self._backend.stop())
+
+    @checked
+    def wait(self, seconds):
+        """Let ``seconds`` pass while the robot keeps doing what it does.
+
+        Example: ``robot.drive(50, 50)`` then ``robot.wait(2)`` drives for 2 seconds.
+        """
+        seconds = checks.number(seconds, call=self._call(), param="seconds", unit="s", low=0,
+                                high=MAX_WAIT_S, example=f"robot.{self._calling}(1.5)")
+        self._backend.wait(seconds)
+
+    @property
+    def speed(self) -> float:
+        """Driving speed for forward, backward and turns, in percent of top speed (1-100).
+
+        Example: ``robot.speed = 80``.
+        """
+        return self._speed
+
+    @speed.setter
+    def speed(self, percent) -> None:
+        __tracebackhide__ = True  # noqa: F841
+        percent = checks.number(percent, call="robot.speed", param="speed", unit="%", low=1,
+                                high=100, example="robot.speed = 50")
+        object.__setattr__(self, "_speed", percent)
+
+    # -- light and sound ---------------------------------------------------
+    @checked
+    def led(self, colour, g=None, b=None):
+        """Light the LED: a colour name, or red, green, blue from 0 to 255.
+
+        Examples: ``robot.led("rød")``, ``robot.led("blue")``, ``robot.led(255, 120, 0)``,
+        ``robot.led("off")``.
+        """
+        call = self._call()
+        if g is None and b is None:
+            rgb = colours.RGB[colours.parse(colour, call)]
+        else:
+            rgb = tuple(_channel(v, call) for v in (colour, g, b))
+        self._backend.set_led(rgb)
+
+    @checked
+    def beep(self, hz=440, seconds=0.2, wait=True):
+        """Play a tone of ``hz`` (pitch, 50-10000) for ``seconds``. Example: ``robot.beep(440, 0.5)``."""
+        call = self._call()
+        profile = self._backend.profile
+        hz = checks.number(hz, call=call, param="hz", unit="Hz", low=profile.buzzer_min_hz,
+                           high=profile.buzzer_max_hz, example=f"robot.{self._calling}(440, 0.5)")
+        seconds = checks.number(seconds, call=call, param="seconds", unit="s", low=0,
+                                high=MAX_BEEP_S, example=f"robot.{self._calling}(440, 0.5)")
+        self._backend.beep(hz, seconds)
+        if checks.flag(wait, call=call, param="wait"):
+            self._backend.wait(seconds)
+
+    # -- sensors -----------------------------------------------------------
+    @measurement
+    @checked
+    def distance(self):
+        """Distance in cm from the front sensor to the nearest wall or robot (2-200 cm).
+
+        Example: ``while robot.distance() > 10: robot.forward(1)``.
+        """
+        return round(self._backend.read("distance"), 1)
+
+    @measurement
+    @checked
+    def line(self):
+        """Whether the left and right line sensors see a dark line: ``(left, right)``.
+
+        Example: ``left, right = robot.line()``.
+        """
+        return Pair(*self._backend.read("line"))
+
+    @measurement
+    @checked
+    def reflection(self):
+        """Light reflected from the floor under the line sensors, 0-100 % each: ``(left, right)``.
+
+        Dark lines give low numbers. Example: ``left, right = robot.reflection()``.
+        """
+        left, right = self._backend.read("reflection")
+        return Pair(round(left, 1), round(right, 1))
+
+    @measurement
+    @checked
+    def color(self):
+        """The colour under the robot, as a name. Example: ``if robot.color() == "rød": ...``.
+
+        The name is Danish or English; it equals both (``"rød" == "red"`` here).
+        """
+        return colours.ColourName(self._backend.read("colour"))
+
+    @measurement
+    @checked
+    def bumped(self):
+        """True while the front bumper touches something. Example: ``if robot.bumped(): ...``."""
+        return bool(self._backend.read("bumped"))
+
+    @measurement
+    @checked
+    def heading(self):
+        """Direction in degrees since the start, counterclockwise (left) positive.
+
+        Turning left 90° adds about 90. Example: ``print(robot.heading())``.
+        """
+        return round(self._backend.read("heading"), 1)
+
+    @measurement
+    @checked
+    def odometer(self):
+        """Distance driven in cm, counted by the wheels (backward counts down).
+
+        Example: ``robot.forward(30); print(robot.odometer())``.
+        """
+        return round(self._backend.read("odometer"), 1)
+
+    @measurement
+    @checked
+    def time(self):
+        """Seconds on the robot's clock since it started or was reset. Example: ``robot.time()``."""
+        return round(self._backend.time(), 3)
+
+    # -- the rest ----------------------------------------------------------
+    @checked
+    def reset(self):
+        """Put the robot back at the start: trail, odometer, heading and clock start over.
+
+        Example: ``robot.reset()``.
+        """
+        self._backend.reset()
+
+    @checked
+    def show(self):
+        """Show a picture of the arena, the robot and its trail in the notebook.
+
+        Example: ``robot.show()``. Outside a notebook it returns the PNG bytes.
+        """
+        from . import notebook
+        return notebook.show(self)
+
+    def close(self) -> None:
+        """Stop the robot and let it go (for a Bluetooth robot: disconnect)."""
+        if not self._closed:
+            self._backend.close()
+            object.__setattr__(self, "_closed", True)
+            object.__setattr__(self, "_backend", _Idle())
+
+    # -- notebook and typo guards --------------------------------------------
+    def _repr_png_(self) -> bytes | None:
+        from . import notebook
+        return notebook.picture(self)
+
+    def __repr__(self) -> str:
+        backend = self._backend
+        if self._closed:
+            return "Robot(closed)"
+        arena = getattr(getattr(backend, "world", None), "arena", None)
+        where = f", arena={arena.name!r}" if arena is not None else ""
+        return f"Robot({backend.kind!r}{where})"
+
+    def __dir__(self):
+        return sorted(PUPIL_NAMES)
+
+    def __getattr__(self, name: str):
+        # Only reached when normal look-up fails. Private names (IPython's
+        # probes for _repr_*_ and friends) get the plain error they expect.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        close = suggest(name, PUPIL_NAMES)
+        hint = (message("did_you_mean", suggestion=_spelled(close)) if close
+                else message("tab_hint"))
+        raise RobotAttributeError("unknown_attribute", got=f"robot.{name}", hint=hint)
+
+    def __setattr__(self, name: str, value) -> None:
+        __tracebackhide__ = True  # noqa: F841
+        if name in self._settable:
+            Robot.speed.fset(self, value)
+            return
+        if name in PUPIL_NAMES:
+            measuring = isinstance(getattr(type(self), name, None), measurement)
+            kind = message("kind_measurement" if measuring else "kind_command")
+            raise RobotAttributeError("read_only", got=f"robot.{name}", kind=kind,
+                                      example=f"robot.{name}()")
+        close = suggest(name, PUPIL_NAMES)
+        hint = (message("did_you_mean", suggestion=_spelled(close, value)) if close
+                else message("tab_hint"))
+        raise RobotAttributeError("new_attribute", got=f"robot.{name}", hint=hint)
+
+
+def _spelled(name: str, value=None) -> str:
+    if name in Robot._settable:
+        return f"robot.{name} = {value!r}" if value is not None else f"robot.{name}"
+    return f"robot.{name}()"
+
+
+def _abs(value) -> str:
+    """The size of a (possibly wrong) value, for an example; only used when negative."""
+    try:
+        return f"{abs(float(value)):g}"
+    except (TypeError, ValueError, OverflowError):
+        return "10"
+
+
+def _channel(value, call: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 <= value <= 255) \
+            or (isinstance(value, float) and not value.is_integer()):
+        raise RobotValueError("colour_value", call=call, example=f"{call[:-1]}255, 120, 0)")
+    return int(value)
+
+
+def _arena(arena):
+    """The arena argument checked against the built-in names, with did-you-mean."""
+    from simulator import ArenaFileError, builtin_arena_names, load_arena
+    if not isinstance(arena, str) and not hasattr(arena, "__fspath__"):
+        return arena
+    try:
+        return load_arena(arena)
+    except ArenaFileError as exc:
+        if exc.reason != "unknown_arena":
+            raise RobotValueError("arena_file", path=exc.path, detail=exc.detail or exc.reason) from None
+        names = builtin_arena_names()
+        close = suggest(str(arena), list(names))
+        hint = message("did_you_mean", suggestion=f'arena="{close}"') if close else ""
+        primary = sorted(set(names.values()))
+        raise RobotValueError("unknown_arena", got=repr(arena), hint=hint,
+                              choices=", ".join(primary)) from None
+
+
+def _profile(profile):
+    from simulator.profile import available_profiles, load_profile
+    if not isinstance(profile, str):
+        return profile
+    if profile.endswith(".toml"):
+        return load_profile(profile)
+    names = available_profiles()
+    if profile not in names:
+        close = suggest(profile, names)
+        hint = message("did_you_mean", suggestion=f'profile="{close}"') if close else ""
+        raise RobotValueError("unknown_profile", got=repr(profile), hint=hint,
+                              choices=", ".join(names))
+    return load_profile(profile)
+
+
+class _Idle:
+    """Stands in for a backend before one exists and after ``close()``."""
+
+    kind = "closed"
+
+    def emergency_stop(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def __getattr__(self, name):
+        raise RobotConnectionError("robot_closed")
+
+
+#: English method -> (Danish name, English parameter -> Danish parameter).
+DANISH: dict[str, tuple[str, dict[str, str]]] = {
+    "forward": ("frem", {"wait": "vent"}),
+    "backward": ("tilbage", {"wait": "vent"}),
+    "turn_left": ("drej_venstre", {"degrees": "grader", "wait": "vent"}),
+    "turn_right": ("drej_højre", {"degrees": "grader", "wait": "vent"}),
+    "drive": ("kør", {"left": "venstre", "right": "højre"}),
+    "wait": ("vent", {"seconds": "sekunder"}),
+    "led": ("lys", {"colour": "farve"}),
+    "beep": ("bip", {"seconds": "sekunder", "wait": "vent"}),
+    "distance": ("afstand", {}),
+    "line": ("linje", {}),
+    "reflection": ("refleksion", {}),
+    "color": ("farve", {}),
+    "bumped": ("stødt", {}),
+    "heading": ("retning", {}),
+    "odometer": ("kørt", {}),
+    "time": ("tid", {}),
+    "reset": ("nulstil", {}),
+    "show": ("vis", {}),
+    "speed": ("fart", {}),
+}
+DANISH_NAMES = {danish_name for danish_name, _ in DANISH.values()}
+
+
+def _add_danish_aliases() -> None:
+    for english, (danish_name, renames) in DANISH.items():
+        attribute = Robot.__dict__[english]
+        if isinstance(attribute, property):
+            setattr(Robot, danish_name, attribute)
+        elif isinstance(attribute, measurement):
+            alias = danish(attribute.method, danish_name, renames)
+            setattr(Robot, danish_name, measurement(alias, danish_name))
+        else:
+            setattr(Robot, danish_name, danish(attribute, danish_name, renames))
+
+
+_add_danish_aliases()
+# "stop" is the same word in Danish and English.
+PUPIL_NAMES = sorted(set(DANISH) | DANISH_NAMES | {"stop", "close"})

@@ -1,0 +1,105 @@
+"""Robot profiles: one TOML file per robot model.
+
+A profile describes the physical robot (wheels, speed, where its sensors sit)
+so that the simulated robot behaves like the real one in the classroom.
+Units: cm, degrees, seconds, percent. Robot frame: x forward, y to the left.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROFILE_DIR = Path(__file__).with_name("profiles")
+
+
+@dataclass(frozen=True)
+class SensorPoint:
+    x_cm: float
+    y_cm: float
+
+
+@dataclass(frozen=True)
+class NoiseLevels:
+    wheel_mismatch_sd: float = 0.0
+    track_mismatch_sd: float = 0.0
+    slip_sd: float = 0.0
+    distance_sd_cm: float = 0.0
+    distance_sd_fraction: float = 0.0
+    reflection_sd_percent: float = 0.0
+    heading_sd_deg: float = 0.0
+    heading_drift_deg_per_min: float = 0.0
+
+
+@dataclass(frozen=True)
+class RobotProfile:
+    id: str
+    name: str
+    radius_cm: float
+    wheel_diameter_cm: float
+    axle_track_cm: float
+    top_speed_cm_s: float
+    acceleration_cm_s2: float
+    default_speed_percent: float
+    telemetry_period_s: float
+    distance_sensor: SensorPoint
+    distance_min_cm: float
+    distance_max_cm: float
+    line_left: SensorPoint
+    line_right: SensorPoint
+    line_threshold_percent: float
+    colour_sensor: SensorPoint
+    bumper_half_angle_deg: float
+    buzzer_min_hz: float
+    buzzer_max_hz: float
+    noise: NoiseLevels = field(default_factory=NoiseLevels)
+
+    @property
+    def counts_per_cm(self) -> float:
+        return 360.0 / (3.141592653589793 * self.wheel_diameter_cm)
+
+
+def _point(table: dict) -> SensorPoint:
+    return SensorPoint(float(table["x_cm"]), float(table["y_cm"]))
+
+
+def profile_from_dict(data: dict) -> RobotProfile:
+    """Build a profile from parsed TOML data (raises KeyError on a missing field)."""
+    drive = data["drive"]
+    sensors = data["sensors"]
+    return RobotProfile(
+        id=data["id"],
+        name=data.get("name", data["id"]),
+        radius_cm=float(data["radius_cm"]),
+        wheel_diameter_cm=float(drive["wheel_diameter_cm"]),
+        axle_track_cm=float(drive["axle_track_cm"]),
+        top_speed_cm_s=float(drive["top_speed_cm_s"]),
+        acceleration_cm_s2=float(drive["acceleration_cm_s2"]),
+        default_speed_percent=float(drive.get("default_speed_percent", 50)),
+        telemetry_period_s=float(drive["telemetry_period_s"]),
+        distance_sensor=_point(sensors["distance"]),
+        distance_min_cm=float(sensors["distance"]["min_cm"]),
+        distance_max_cm=float(sensors["distance"]["max_cm"]),
+        line_left=_point(sensors["line"]["left"]),
+        line_right=_point(sensors["line"]["right"]),
+        line_threshold_percent=float(sensors["line"]["threshold_percent"]),
+        colour_sensor=_point(sensors["colour"]),
+        bumper_half_angle_deg=float(sensors["bumper"]["half_angle_deg"]),
+        buzzer_min_hz=float(data["buzzer"]["min_hz"]),
+        buzzer_max_hz=float(data["buzzer"]["max_hz"]),
+        noise=NoiseLevels(**{k: float(v) for k, v in data.get("noise", {}).items()}),
+    )
+
+
+def available_profiles() -> list[str]:
+    return sorted(p.stem for p in PROFILE_DIR.glob("*.toml"))
+
+
+def load_profile(name_or_path: str | Path = "classroom") -> RobotProfile:
+    """Load a built-in profile by name, or a profile file by path."""
+    path = Path(name_or_path)
+    if path.suffix != ".toml":
+        path = PROFILE_DIR / f"{name_or_path}.toml"
+    with open(path, "rb") as f:
+        return profile_from_dict(tomllib.load(f))
