@@ -257,8 +257,12 @@ class Robot:
     @measurement
     @checked
     def time(self):
-        """Seconds on the robot's clock since it started or was reset. Example: ``robot.time()``."""
-        return round(self._backend.time(), 3)
+        """Seconds on the robot's clock since it started or was reset. Example: ``robot.time()``.
+
+        Like every reading, it lets one telemetry period pass, so
+        ``while robot.time() < 3: pass`` ends after 3 seconds.
+        """
+        return round(self._backend.read("time"), 3)
 
     # -- the rest ----------------------------------------------------------
     @checked

@@ -73,7 +73,7 @@ class Backend(ABC):
     @abstractmethod
     def read(self, sensor: str):
         """The latest value of a sensor: "distance", "reflection", "line",
-        "colour", "bumped", "heading", "odometer"."""
+        "colour", "bumped", "heading", "odometer", "time" (the robot's clock)."""
 
     @abstractmethod
     def time(self) -> float:

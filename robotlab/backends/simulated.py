@@ -121,6 +121,8 @@ class SimulatorBackend(Backend):
             return sensors.heading_deg(body)
         if sensor == "odometer":
             return sensors.odometer_cm(body)
+        if sensor == "time":
+            return body.clock_s
         raise KeyError(sensor)
 
     def time(self):

@@ -1,0 +1,17 @@
+"""Shared test set-up: unpaced virtual time, a fixed seed, Danish by default, no display."""
+
+import os
+
+import pytest
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+os.environ["ROBOTLAB_PACE"] = "max"
+
+
+@pytest.fixture(autouse=True)
+def robotlab_env(monkeypatch):
+    monkeypatch.setenv("ROBOTLAB_PACE", "max")
+    monkeypatch.setenv("ROBOTLAB_SEED", "1")
+    monkeypatch.delenv("ROBOTLAB_LANG", raising=False)
+    monkeypatch.delenv("ROBOTLAB_ROBOT", raising=False)
