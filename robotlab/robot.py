@@ -282,8 +282,12 @@ class Robot:
         from . import notebook
         return notebook.show(self)
 
-    def close(self) -> None:
-        """Stop the robot and let it go (for a Bluetooth robot: disconnect)."""
+    @checked
+    def close(self):
+        """Stop the robot and let it go (for a Bluetooth robot: disconnect).
+
+        Example: ``robot.close()``; make a new one with ``robot = Robot()``.
+        """
         if not self._closed:
             self._backend.close()
             object.__setattr__(self, "_closed", True)
@@ -421,6 +425,7 @@ DANISH: dict[str, tuple[str, dict[str, str]]] = {
     "reset": ("nulstil", {}),
     "show": ("vis", {}),
     "speed": ("fart", {}),
+    "close": ("luk", {}),
 }
 DANISH_NAMES = {danish_name for danish_name, _ in DANISH.values()}
 
@@ -439,4 +444,4 @@ def _add_danish_aliases() -> None:
 
 _add_danish_aliases()
 # "stop" is the same word in Danish and English.
-PUPIL_NAMES = sorted(set(DANISH) | DANISH_NAMES | {"stop", "close"})
+PUPIL_NAMES = sorted(set(DANISH) | DANISH_NAMES | {"stop"})
