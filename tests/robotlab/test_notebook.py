@@ -1,0 +1,98 @@
+"""RobotLab in real Jupyter kernels: the welcome notebooks, pictures, safety stops, memory."""
+
+import os
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client import KernelManager
+from nbclient import NotebookClient
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+
+
+def run_notebook(notebook, timeout=120):
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client.execute()
+    return notebook
+
+
+def code_notebook(*sources):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    return notebook
+
+
+def outputs(cell, kind):
+    return [o for o in cell.outputs if kind in o.get("data", {})] if kind != "stream" else \
+        [o for o in cell.outputs if o["output_type"] == "stream"]
+
+
+@pytest.mark.parametrize("name", ["velkommen.ipynb", "welcome.ipynb"])
+def test_welcome_notebook_runs_and_shows_the_arena_after_robot_cells(name):
+    notebook = run_notebook(nbformat.read(NOTEBOOKS / name, as_version=4))
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert not [o for c in code for o in c.outputs if o["output_type"] == "error"]
+    # Every cell that uses the robot ends with a picture of the world.
+    for cell in code:
+        assert outputs(cell, "image/png"), cell.source
+    printed = "".join(o["text"] for c in code for o in outputs(c, "stream"))
+    assert ("Afstand til muren" in printed) or ("Distance to the wall" in printed)
+
+
+def test_a_cell_that_fails_stops_the_robot_and_the_message_is_short():
+    notebook = code_notebook(
+        "from robotlab import Robot\nrobot = Robot(noise=False)\nrobot.drive(50, 50)",
+        "robot.forwad(10)",
+        "before = robot.odometer()\nrobot.wait(2)\nprint(robot.odometer() - before)",
+    )
+    client = NotebookClient(notebook, timeout=60, kernel_name="python3", allow_errors=True)
+    client.execute()
+    error = [o for o in notebook.cells[1].outputs if o["output_type"] == "error"][0]
+    assert error["ename"] == "RobotAttributeError"
+    assert "Mente du robot.forward()" in error["evalue"]
+    # IPython hides RobotLab's own frames: the trace is the pupil's line and the message.
+    assert not [line for line in error["traceback"] if "robotlab/pupil.py" in line]
+    moved = float(notebook.cells[2].outputs[0]["text"])
+    assert moved == 0.0
+
+
+def test_interrupting_the_kernel_stops_a_long_move():
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel(env={**os.environ, "ROBOTLAB_PACE": "realtime"})
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        client.execute_interactive("from robotlab import Robot\nrobot = Robot(noise=False)",
+                                   timeout=60)
+        msg_id = client.execute("robot.forward(500)")   # 500 cm at 15 cm/s: half a minute
+        time.sleep(2.0)
+        manager.interrupt_kernel()
+        reply = client.get_shell_msg(timeout=30)
+        while reply["parent_header"].get("msg_id") != msg_id:
+            reply = client.get_shell_msg(timeout=30)
+        assert reply["content"]["status"] == "error"
+        assert reply["content"]["ename"] == "KeyboardInterrupt"
+        lines = []
+        client.execute_interactive(
+            "print(robot._backend.body.moving, robot.odometer())", timeout=30,
+            output_hook=lambda m: lines.append(m["content"].get("text", "")))
+        moving, driven = "".join(lines).split()
+        assert moving == "False"
+        assert 5 < float(driven) < 100
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def test_a_pupil_kernel_after_robot_stays_small():
+    notebook = run_notebook(code_notebook(
+        "from robotlab import Robot\nrobot = Robot()\nrobot.forward(20)",
+        "import re\nrss = int(re.search(r'VmRSS:\\s+(\\d+)', open('/proc/self/status').read())[1])"
+        "\nprint(rss // 1024)",
+    ))
+    rss_mb = int(notebook.cells[1].outputs[0]["text"])
+    assert rss_mb < 150
