@@ -9,22 +9,16 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import loading
+from .errors import RobotLabError
 from .i18n import language, message
-from .spelling import suggest
 
 
 def _arena_or_exit(name: str):
-    from simulator import ArenaFileError, builtin_arena_names, load_arena
     try:
-        return load_arena(name)
-    except ArenaFileError as exc:
-        names = builtin_arena_names()
-        if exc.reason != "unknown_arena":
-            sys.exit(message("arena_file", path=exc.path, detail=exc.detail or exc.reason))
-        close = suggest(name, list(names))
-        hint = message("did_you_mean", suggestion=close) if close else ""
-        sys.exit(message("cli_unknown_arena", got=repr(name), hint=hint,
-                         choices=", ".join(sorted(set(names.values())))))
+        return loading.arena(name, call="robotlab sim", param="--arena")
+    except RobotLabError as error:
+        sys.exit(str(error))
 
 
 def _sim(args) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .errors import RobotTypeError, RobotValueError
-from .i18n import language, message
+from .i18n import PerLanguage, Text, language
 from .spelling import suggest
 
 # Colour id -> (Danish name, English name, other accepted names).
@@ -63,8 +63,8 @@ class ColourName(str):
     __hash__ = str.__hash__
 
 
-def choices(lang: str | None = None) -> str:
-    return ", ".join(name_of(c, lang) for c in NAMES)
+def choices() -> PerLanguage:
+    return PerLanguage({lang: ", ".join(name_of(c, lang) for c in NAMES) for lang in ("da", "en")})
 
 
 def parse(value, call: str) -> str:
@@ -76,5 +76,5 @@ def parse(value, call: str) -> str:
     if key in _BY_NAME:
         return _BY_NAME[key]
     close = suggest(key, list(_BY_NAME))
-    hint = message("did_you_mean", suggestion=f'"{name_of(_BY_NAME[close])}"') if close else ""
+    hint = Text("did_you_mean", suggestion=f'"{name_of(_BY_NAME[close])}"') if close else ""
     raise RobotValueError("unknown_colour", got=f'"{value}"', hint=hint, choices=choices())

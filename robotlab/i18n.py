@@ -2,6 +2,9 @@
 
 The language comes from ``ROBOTLAB_LANG`` ("da", the default, or "en"), read
 each time a message is made so a teacher can switch it in a running notebook.
+Parts of a message that are messages themselves (a did-you-mean hint, "the
+text 'ti'") are passed as ``Text`` and rendered in the same language as the
+message around them, so an error can be re-rendered in another language.
 """
 
 from __future__ import annotations
@@ -27,8 +30,30 @@ def table() -> dict[str, dict[str, str]]:
         return tomllib.load(f)
 
 
+class Text:
+    """A message key with its parameters, rendered when the language is known."""
+
+    def __init__(self, key: str, **params):
+        self.key, self.params = key, params
+
+    def render(self, lang: str) -> str:
+        return message(self.key, lang=lang, **self.params)
+
+
+class PerLanguage:
+    """A ready-made text per language code (e.g. a list of names)."""
+
+    def __init__(self, texts: dict[str, str]):
+        self.texts = texts
+
+    def render(self, lang: str) -> str:
+        return self.texts.get(lang) or self.texts[DEFAULT_LANGUAGE]
+
+
 def message(key: str, lang: str | None = None, **params) -> str:
     """The message ``key`` in the pupil's language, with its placeholders filled in."""
+    lang = lang or language()
     entry = table()[key]
-    text = entry.get(lang or language()) or entry[DEFAULT_LANGUAGE]
-    return text.format(**params)
+    text = entry.get(lang) or entry[DEFAULT_LANGUAGE]
+    return text.format(**{name: value.render(lang) if hasattr(value, "render") else value
+                          for name, value in params.items()})

@@ -49,6 +49,9 @@ def _after_cell(result) -> None:
     if not result.success:
         for robot in list(_robots):
             robot._backend.emergency_stop()
+        if isinstance(result.error_in_exec, KeyboardInterrupt) and len(_robots):
+            from .i18n import message
+            print(message("stopped_by_interrupt"))
     from IPython.display import Image, display
     for world in _worlds():
         if _shown.get(world) != world.version:

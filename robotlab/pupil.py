@@ -10,7 +10,7 @@ import inspect
 from collections import namedtuple
 
 from .errors import RobotLabError, RobotTypeError
-from .i18n import message
+from .i18n import Text
 from .spelling import suggest
 
 
@@ -19,17 +19,28 @@ def usage(display_name: str, signature: inspect.Signature) -> str:
     return f"robot.{display_name}({', '.join(str(p) for p in params)})"
 
 
-def _binding_problem(exc: TypeError, signature: inspect.Signature, kwargs: dict) -> str:
-    """What was wrong with the arguments, in the pupil's words; unknown names first."""
+def _binding_problem(exc: TypeError, signature: inspect.Signature, kwargs: dict,
+                     translations: dict[str, str]) -> Text:
+    """What was wrong with the arguments, in the pupil's words; unknown names first.
+
+    ``translations`` maps the other language's parameter names to this
+    method's, so ``frem(10, wait=False)`` suggests ``vent=``.
+    """
     known = [name for name in signature.parameters if name != "self"]
     for name in kwargs:
         if name not in known:
-            close = suggest(name, known)
-            hint = message("did_you_mean", suggestion=f"{close}=") if close else ""
-            return message("unknown_keyword", name=name) + hint
+            close = translations.get(name) or suggest(name, known)
+            hint = Text("keyword_did_you_mean", suggestion=f"{close}=") if close else ""
+            return Text("unknown_keyword", name=name, hint=hint)
     if "too many" in str(exc):
-        return message("too_many_arguments")
-    return message("missing_argument")
+        return Text("too_many_arguments")
+    return Text("missing_argument")
+
+
+def wrong_arguments(name: str, exc: TypeError, signature, kwargs, translations) -> RobotTypeError:
+    return RobotTypeError("wrong_arguments", call=f"robot.{name}()",
+                          problem=_binding_problem(exc, signature, kwargs, translations),
+                          usage=usage(name, signature))
 
 
 def checked(method):
@@ -42,16 +53,14 @@ def checked(method):
     signature = inspect.signature(method)
 
     @functools.wraps(method)
-    def call(self, *args, _display=None, _signature=None, **kwargs):
+    def call(self, *args, _display=None, **kwargs):
         __tracebackhide__ = True  # noqa: F841  (IPython and pytest hide this frame)
         name = _display or method.__name__
         try:
-            (_signature or signature).bind(self, *args, **kwargs)
+            signature.bind(self, *args, **kwargs)
         except TypeError as exc:
-            error = RobotTypeError("wrong_arguments", call=f"robot.{name}()",
-                                   problem=_binding_problem(exc, _signature or signature, kwargs),
-                                   usage=usage(name, _signature or signature))
-            raise error from None
+            self._backend.emergency_stop()
+            raise wrong_arguments(name, exc, signature, kwargs, call.translations) from None
         previous = self._calling
         object.__setattr__(self, "_calling", name)
         try:
@@ -66,6 +75,7 @@ def checked(method):
             object.__setattr__(self, "_calling", previous)
 
     call.pupil_signature = signature
+    call.translations = {}
     return call
 
 
@@ -75,22 +85,28 @@ def danish(method, danish_name: str, renames: dict[str, str]):
     params = [p.replace(name=renames.get(p.name, p.name)) for p in english.parameters.values()]
     signature = english.replace(parameters=params)
     back = {v: k for k, v in renames.items()}
+    translations = {k: v for k, v in renames.items() if k != v}
 
     def alias(self, *args, **kwargs):
         __tracebackhide__ = True  # noqa: F841
         try:
             signature.bind(self, *args, **kwargs)
         except TypeError as exc:
-            raise RobotTypeError("wrong_arguments", call=f"robot.{danish_name}()",
-                                 problem=_binding_problem(exc, signature, kwargs),
-                                 usage=usage(danish_name, signature)) from None
+            self._backend.emergency_stop()
+            raise wrong_arguments(danish_name, exc, signature, kwargs, translations) from None
         kwargs = {back.get(k, k): v for k, v in kwargs.items()}
         return method(self, *args, _display=danish_name, **kwargs)
 
+    method.translations = {v: k for k, v in translations.items()}
     alias.__name__ = alias.__qualname__ = danish_name
     alias.__doc__ = method.__doc__
     alias.__signature__ = signature
+    alias.pupil_signature = signature
     return alias
+
+
+#: Things a pupil compares a reading with; comparing the method itself is a slip.
+_VALUES = (int, float, str, tuple, list, type(None))
 
 
 class Measurement:
@@ -98,7 +114,8 @@ class Measurement:
 
     ``robot.distance < 10`` compares a method with a number; Python would
     answer with a confusing TypeError or, worse, ``if robot.bumped:`` would
-    always be true. Here both give a message that shows the fix.
+    always be true. Here each such use stops the robot and gives a message
+    that shows the fix.
     """
 
     def __init__(self, robot, method, name: str):
@@ -111,39 +128,55 @@ class Measurement:
         __tracebackhide__ = True  # noqa: F841
         return self._method(self._robot, *args, **kwargs)
 
-    def _forgot(self, op: str):
-        error = RobotTypeError("missing_parentheses", name=self._name, op=op)
-        raise error.with_traceback(None) from None
+    def _forgot(self, key: str, **params) -> RobotTypeError:
+        self._robot._backend.emergency_stop()
+        return RobotTypeError(key, name=self._name, **params)
+
+    def _compare(self, op: str):
+        __tracebackhide__ = True  # noqa: F841
+        raise self._forgot("missing_parentheses", op=op).with_traceback(None) from None
+
+    def _value(self, *_args):
+        __tracebackhide__ = True  # noqa: F841
+        raise self._forgot("missing_parentheses_value").with_traceback(None) from None
 
     def __lt__(self, other):
-        self._forgot("<")
+        self._compare("<")
 
     def __le__(self, other):
-        self._forgot("<=")
+        self._compare("<=")
 
     def __gt__(self, other):
-        self._forgot(">")
+        self._compare(">")
 
     def __ge__(self, other):
-        self._forgot(">=")
+        self._compare(">=")
 
     def __eq__(self, other):
-        if isinstance(other, (int, float, str, tuple)):
-            self._forgot("==")
+        if isinstance(other, _VALUES):
+            self._compare("==")
         return other is self
 
     def __ne__(self, other):
-        if isinstance(other, (int, float, str, tuple)):
-            self._forgot("!=")
+        if isinstance(other, _VALUES):
+            self._compare("!=")
         return other is not self
 
     def __hash__(self):
         return id(self)
 
     def __bool__(self):
-        raise RobotTypeError("missing_parentheses_bool", name=self._name).with_traceback(None)
+        __tracebackhide__ = True  # noqa: F841
+        raise self._forgot("missing_parentheses_bool").with_traceback(None) from None
+
+    # Arithmetic, conversions, formatting and unpacking all need the value.
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _value
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __pow__ = _value
+    __neg__ = __pos__ = __abs__ = __int__ = __float__ = __round__ = __index__ = _value
+    __iter__ = __format__ = _value
 
     def __repr__(self):
+        from .i18n import message
         return f"<robot.{self._name}: {message('missing_parentheses_bool', name=self._name)}>"
 
 
@@ -162,6 +195,19 @@ class measurement:
         if robot is None:
             return self
         return Measurement(robot, self.method, self.name)
+
+
+class Setting(float):
+    """A setting's value (e.g. ``robot.speed``) that explains itself when called."""
+
+    def __new__(cls, value: float, name: str):
+        obj = super().__new__(cls, value)
+        obj._name = name
+        return obj
+
+    def __call__(self, *args, **kwargs):
+        __tracebackhide__ = True  # noqa: F841
+        raise RobotTypeError("setting_not_callable", name=self._name).with_traceback(None) from None
 
 
 _Pair = namedtuple("Pair", ["left", "right"])

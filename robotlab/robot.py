@@ -7,17 +7,36 @@ Danish alias (``frem``, ``drej_venstre``, ...), listed in ``DANISH``.
 
 from __future__ import annotations
 
-from . import checks, colours, settings
-from .backends import create_backend
-from .errors import RobotAttributeError, RobotConnectionError, RobotValueError
-from .i18n import message
-from .pupil import Pair, checked, danish, measurement
+import inspect
+
+from . import backends, checks, colours, loading, settings
+from .errors import (RobotAttributeError, RobotConnectionError, RobotLabError, RobotTypeError,
+                     RobotValueError)
+from .i18n import Text
+from .pupil import Pair, Setting, _binding_problem, checked, danish, measurement
 from .spelling import suggest
 
 MAX_DISTANCE_CM = 1000.0      # 10 m: anything more is a typo in a classroom
 MAX_TURN_DEG = 3600.0         # ten full turns
 MAX_WAIT_S = 3600.0           # an hour
 MAX_BEEP_S = 10.0
+
+
+def _speed_setting(name: str) -> property:
+    """The ``speed`` setting under one of its names (``speed`` or ``fart``)."""
+
+    def get(self) -> float:
+        return Setting(self._speed, name)
+
+    def set(self, percent) -> None:
+        percent = checks.number(percent, call=f"robot.{name}", param=name, unit="%", low=1,
+                                high=100, example=f"robot.{name} = 50")
+        object.__setattr__(self, "_speed", percent)
+
+    return property(get, set, doc="""Driving speed for forward, backward and turns, in percent of top speed (1-100).
+
+        Example: ``robot.speed = 80`` (or ``robot.fart = 80``).
+        """)
 
 
 class Robot:
@@ -43,21 +62,43 @@ class Robot:
 
     _settable = ("speed", "fart")
 
-    def __init__(self, kind: str | None = None, *, arena: str = "tom", noise: bool = True,
-                 seed: int | None = None, profile: str = "classroom", world=None, bane=None):
+    def __init__(self, *args, **kwargs):
+        __tracebackhide__ = True  # noqa: F841
         object.__setattr__(self, "_calling", None)
         object.__setattr__(self, "_closed", False)
         object.__setattr__(self, "_backend", _Idle())
+        try:
+            options = _ROBOT_OPTIONS.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise RobotTypeError("wrong_arguments", call="Robot()",
+                                 problem=_binding_problem(exc, _ROBOT_OPTIONS, kwargs, {}),
+                                 usage=f"Robot({_ROBOT_USAGE})").with_traceback(None) from None
+        options.apply_defaults()
+        try:
+            self._start(**options.arguments)
+        except RobotLabError as error:
+            raise error.with_traceback(None) from None
+
+    def _start(self, kind, arena, noise, seed, profile, world, bane):
+        arena_param = "bane" if bane is not None else "arena"
         arena = bane if bane is not None else arena
-        noise = checks.flag(noise, call="Robot()", param="noise")
+        noise = checks.flag(noise, call="Robot()", param="noise", example="Robot(noise=False)")
         if seed is None:
             seed = settings.seed()
-        shared_world = world._backend.world if isinstance(world, Robot) else world
-        backend = create_backend(kind, arena=_arena(arena) if shared_world is None else None,
-                                 profile=_profile(profile), noise=noise, seed=int(seed),
-                                 world=shared_world, speedup=settings.pace())
+        seed = int(checks.number(seed, call="Robot()", param="seed", unit="",
+                                 example="Robot(seed=7)"))
+        if isinstance(kind, str) and not backends.known_kind(kind) and loading.is_arena_name(kind):
+            raise RobotValueError("unknown_robot_kind", got=repr(kind),
+                                  hint=Text("did_you_mean", suggestion=f'Robot(arena="{kind}")'))
+        if world is not None and not isinstance(world, Robot):
+            raise RobotTypeError("world_expected", got=checks.describe(world))
+        shared_world = world._backend.world if world is not None else None
+        backend = backends.create_backend(
+            kind, arena=loading.arena(arena, param=arena_param) if shared_world is None else None,
+            profile=loading.profile(profile), noise=noise, seed=seed, world=shared_world,
+            speedup=settings.pace())
         object.__setattr__(self, "_backend", backend)
-        object.__setattr__(self, "seed", int(seed))
+        object.__setattr__(self, "seed", seed)
         object.__setattr__(self, "_speed", float(backend.profile.default_speed_percent))
         from . import notebook
         notebook.track(self)
@@ -72,18 +113,28 @@ class Robot:
             return DANISH[english][0]
         return english
 
+    def _param(self, english: str) -> str:
+        """A parameter's name as the current call spells it (``grader`` in ``drej_venstre``)."""
+        method = ENGLISH_OF.get(self._calling)
+        return DANISH[method][1].get(english, english) if method else english
+
+    def _flag(self, value, param: str) -> bool:
+        return checks.flag(value, call=self._call(), param=self._param(param),
+                           example=f"robot.{self._calling}(20, {self._param(param)}=False)"
+                           if param == "wait" else f"{param}=False")
+
     def _blocking(self, motion, wait) -> None:
-        if checks.flag(wait, call=self._call(), param="wait"):
+        if self._flag(wait, "wait"):
             self._backend.wait_for(motion)
 
     def _distance(self, cm, opposite: str) -> float:
-        return checks.number(cm, call=self._call(), param="cm", unit="cm",
+        return checks.number(cm, call=self._call(), param=self._param("cm"), unit="cm",
                              example=f"robot.{self._calling}(20)", high=MAX_DISTANCE_CM,
                              negative_reason="negative_distance",
                              negative_example=f"robot.{self._name(opposite)}({_abs(cm)})")
 
     def _angle(self, degrees, opposite: str) -> float:
-        return checks.number(degrees, call=self._call(), param="degrees", unit="°",
+        return checks.number(degrees, call=self._call(), param=self._param("degrees"), unit="°",
                              example=f"robot.{self._calling}(90)", high=MAX_TURN_DEG,
                              negative_reason="negative_angle",
                              negative_example=f"robot.{self._name(opposite)}({_abs(degrees)})")
@@ -130,7 +181,7 @@ class Robot:
         call = self._call()
         values = []
         for param, value in (("left", left), ("right", right)):
-            values.append(checks.number(value, call=call, param=param, unit="%", low=-100,
+            values.append(checks.number(value, call=call, param=self._param(param), unit="%", low=-100,
                                         high=100, example=f"robot.{self._calling}(50, 50)"))
         self._backend.drive(*values)
 
@@ -145,24 +196,11 @@ class Robot:
 
         Example: ``robot.drive(50, 50)`` then ``robot.wait(2)`` drives for 2 seconds.
         """
-        seconds = checks.number(seconds, call=self._call(), param="seconds", unit="s", low=0,
+        seconds = checks.number(seconds, call=self._call(), param=self._param("seconds"), unit="s", low=0,
                                 high=MAX_WAIT_S, example=f"robot.{self._calling}(1.5)")
         self._backend.wait(seconds)
 
-    @property
-    def speed(self) -> float:
-        """Driving speed for forward, backward and turns, in percent of top speed (1-100).
-
-        Example: ``robot.speed = 80``.
-        """
-        return self._speed
-
-    @speed.setter
-    def speed(self, percent) -> None:
-        __tracebackhide__ = True  # noqa: F841
-        percent = checks.number(percent, call="robot.speed", param="speed", unit="%", low=1,
-                                high=100, example="robot.speed = 50")
-        object.__setattr__(self, "_speed", percent)
+    speed = _speed_setting("speed")
 
     # -- light and sound ---------------------------------------------------
     @checked
@@ -175,6 +213,9 @@ class Robot:
         call = self._call()
         if g is None and b is None:
             rgb = colours.RGB[colours.parse(colour, call)]
+        elif g is None or b is None:
+            raise RobotTypeError("colour_arguments", call=call, name=self._calling,
+                                 example=f'robot.{self._calling}("{colours.name_of("red")}")')
         else:
             rgb = tuple(_channel(v, call) for v in (colour, g, b))
         self._backend.set_led(rgb)
@@ -186,10 +227,10 @@ class Robot:
         profile = self._backend.profile
         hz = checks.number(hz, call=call, param="hz", unit="Hz", low=profile.buzzer_min_hz,
                            high=profile.buzzer_max_hz, example=f"robot.{self._calling}(440, 0.5)")
-        seconds = checks.number(seconds, call=call, param="seconds", unit="s", low=0,
+        seconds = checks.number(seconds, call=call, param=self._param("seconds"), unit="s", low=0,
                                 high=MAX_BEEP_S, example=f"robot.{self._calling}(440, 0.5)")
         self._backend.beep(hz, seconds)
-        if checks.flag(wait, call=call, param="wait"):
+        if self._flag(wait, "wait"):
             self._backend.wait(seconds)
 
     # -- sensors -----------------------------------------------------------
@@ -312,27 +353,41 @@ class Robot:
     def __getattr__(self, name: str):
         # Only reached when normal look-up fails. Private names (IPython's
         # probes for _repr_*_ and friends) get the plain error they expect.
+        __tracebackhide__ = True  # noqa: F841
         if name.startswith("_"):
             raise AttributeError(name)
+        self._backend.emergency_stop()
         close = suggest(name, PUPIL_NAMES)
-        hint = (message("did_you_mean", suggestion=_spelled(close)) if close
-                else message("tab_hint"))
-        raise RobotAttributeError("unknown_attribute", got=f"robot.{name}", hint=hint)
+        hint = Text("did_you_mean", suggestion=_spelled(close)) if close else Text("tab_hint")
+        raise RobotAttributeError("unknown_attribute", got=f"robot.{name}",
+                                  hint=hint).with_traceback(None) from None
 
     def __setattr__(self, name: str, value) -> None:
         __tracebackhide__ = True  # noqa: F841
-        if name in self._settable:
-            Robot.speed.fset(self, value)
-            return
-        if name in PUPIL_NAMES:
-            measuring = isinstance(getattr(type(self), name, None), measurement)
-            kind = message("kind_measurement" if measuring else "kind_command")
-            raise RobotAttributeError("read_only", got=f"robot.{name}", kind=kind,
-                                      example=f"robot.{name}()")
-        close = suggest(name, PUPIL_NAMES)
-        hint = (message("did_you_mean", suggestion=_spelled(close, value)) if close
-                else message("tab_hint"))
-        raise RobotAttributeError("new_attribute", got=f"robot.{name}", hint=hint)
+        try:
+            if name in self._settable:
+                type(self).__dict__[name].fset(self, value)
+                return
+            raise _refusal(self, name, value)
+        except RobotLabError as error:
+            self._backend.emergency_stop()
+            raise error.with_traceback(None) from None
+
+
+def _refusal(robot, name: str, value) -> RobotAttributeError:
+    """Why ``robot.<name> = value`` is refused, with the line the pupil probably meant."""
+    if name == "seed":
+        return RobotAttributeError("read_only", got="robot.seed", kind=Text("kind_setting"),
+                                   example=f"robot = Robot(seed={value!r})")
+    if name in PUPIL_NAMES:
+        measuring = isinstance(getattr(type(robot), name, None), measurement)
+        shown = f"{value!r}" if isinstance(value, (int, float, str)) else ""
+        return RobotAttributeError("read_only", got=f"robot.{name}",
+                                   kind=Text("kind_measurement" if measuring else "kind_command"),
+                                   example=f"robot.{name}()" if measuring else f"robot.{name}({shown})")
+    close = suggest(name, PUPIL_NAMES)
+    hint = Text("did_you_mean", suggestion=_spelled(close, value)) if close else Text("tab_hint")
+    return RobotAttributeError("new_attribute", got=f"robot.{name}", hint=hint)
 
 
 def _spelled(name: str, value=None) -> str:
@@ -350,49 +405,18 @@ def _abs(value) -> str:
 
 
 def _channel(value, call: str) -> int:
+    __tracebackhide__ = True  # noqa: F841
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 <= value <= 255) \
             or (isinstance(value, float) and not value.is_integer()):
         raise RobotValueError("colour_value", call=call, example=f"{call[:-1]}255, 120, 0)")
     return int(value)
 
 
-def _arena(arena):
-    """The arena argument checked against the built-in names, with did-you-mean."""
-    from simulator import ArenaFileError, builtin_arena_names, load_arena
-    if not isinstance(arena, str) and not hasattr(arena, "__fspath__"):
-        return arena
-    try:
-        return load_arena(arena)
-    except ArenaFileError as exc:
-        if exc.reason != "unknown_arena":
-            raise RobotValueError("arena_file", path=exc.path, detail=exc.detail or exc.reason) from None
-        names = builtin_arena_names()
-        close = suggest(str(arena), list(names))
-        hint = message("did_you_mean", suggestion=f'arena="{close}"') if close else ""
-        primary = sorted(set(names.values()))
-        raise RobotValueError("unknown_arena", got=repr(arena), hint=hint,
-                              choices=", ".join(primary)) from None
-
-
-def _profile(profile):
-    from simulator.profile import available_profiles, load_profile
-    if not isinstance(profile, str):
-        return profile
-    if profile.endswith(".toml"):
-        return load_profile(profile)
-    names = available_profiles()
-    if profile not in names:
-        close = suggest(profile, names)
-        hint = message("did_you_mean", suggestion=f'profile="{close}"') if close else ""
-        raise RobotValueError("unknown_profile", got=repr(profile), hint=hint,
-                              choices=", ".join(names))
-    return load_profile(profile)
-
-
 class _Idle:
     """Stands in for a backend before one exists and after ``close()``."""
 
     kind = "closed"
+    world = None
 
     def emergency_stop(self) -> None:
         pass
@@ -428,13 +452,26 @@ DANISH: dict[str, tuple[str, dict[str, str]]] = {
     "close": ("luk", {}),
 }
 DANISH_NAMES = {danish_name for danish_name, _ in DANISH.values()}
+ENGLISH_OF = {danish_name: english for english, (danish_name, _) in DANISH.items()}
+
+
+def _robot_options(kind=None, *, arena="tom", noise=True, seed=None, profile="classroom",
+                   world=None, bane=None):
+    """The options of ``Robot(...)``, as a signature to check calls against."""
+
+
+_ROBOT_OPTIONS = inspect.signature(_robot_options)
+_ROBOT_USAGE = str(_ROBOT_OPTIONS)[1:-1]
+Robot.__init__.__signature__ = _ROBOT_OPTIONS.replace(parameters=[
+    inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY),
+    *_ROBOT_OPTIONS.parameters.values()])
 
 
 def _add_danish_aliases() -> None:
     for english, (danish_name, renames) in DANISH.items():
         attribute = Robot.__dict__[english]
         if isinstance(attribute, property):
-            setattr(Robot, danish_name, attribute)
+            setattr(Robot, danish_name, _speed_setting(danish_name))
         elif isinstance(attribute, measurement):
             alias = danish(attribute.method, danish_name, renames)
             setattr(Robot, danish_name, measurement(alias, danish_name))

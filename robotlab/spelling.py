@@ -22,7 +22,11 @@ def _loose(name: str) -> str:
 
 def suggest(name: str, choices, cutoff: float = 0.6) -> str | None:
     """The closest known name to ``name``, or None if nothing is close."""
+    if not name.strip():
+        return None
     choices = list(choices)
+    if len(name) <= 3:
+        cutoff = min(cutoff, 0.5)       # "cn" for "cm": one wrong letter of two
     for candidate in choices:
         if _loose(candidate) == _loose(name):
             return candidate

@@ -118,7 +118,7 @@ def _number(table: dict, key: str, path: Path) -> float:
 def arena_from_dict(data: dict, path: Path) -> Arena:
     size = data.get("size_cm")
     if not isinstance(size, list) or len(size) != 2:
-        raise ArenaFileError("missing_field", str(path), "size_cm = [width, height]")
+        raise ArenaFileError("missing_field", str(path), "size_cm")
     width, height = float(size[0]), float(size[1])
     if not (width > 0 and height > 0):
         raise ArenaFileError("bad_number", str(path), "size_cm")
@@ -127,7 +127,7 @@ def arena_from_dict(data: dict, path: Path) -> Arena:
         try:
             (x1, y1), (x2, y2) = wall["from"], wall["to"]
         except (KeyError, TypeError, ValueError):
-            raise ArenaFileError("missing_field", str(path), "walls: from = [x, y], to = [x, y]") from None
+            raise ArenaFileError("missing_field", str(path), "walls.from / walls.to") from None
         walls.append(Segment(float(x1), float(y1), float(x2), float(y2)))
     for box in data.get("obstacles", []):
         walls.extend(_rectangle(_number(box, "x_cm", path), _number(box, "y_cm", path),

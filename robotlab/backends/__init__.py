@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from .. import settings
 from ..errors import RobotValueError
-from ..i18n import message
+from ..i18n import Text
 from ..spelling import suggest
 from .base import Backend, Motion
 
 PLANNED_KINDS = ("ble", "lego")
 ALIASES = {"sim": "sim", "simulator": "sim", "simulatoren": "sim", "simulation": "sim"}
+
+
+def known_kind(kind: str) -> bool:
+    """Whether ``kind`` names a backend, available now or planned."""
+    name = str(kind).strip().lower()
+    return name in ALIASES or name in PLANNED_KINDS
 
 
 def create_backend(kind: str | None, **options) -> Backend:
@@ -27,7 +33,7 @@ def create_backend(kind: str | None, **options) -> Backend:
     if name in PLANNED_KINDS:
         raise RobotValueError("robot_kind_later", got=repr(kind))
     close = suggest(name, list(ALIASES) + list(PLANNED_KINDS))
-    hint = message("did_you_mean", suggestion=f'Robot("{close}")') if close else ""
+    hint = Text("did_you_mean", suggestion=f'Robot("{close}")') if close else ""
     raise RobotValueError("unknown_robot_kind", got=repr(kind), hint=hint)
 
 
