@@ -4,10 +4,12 @@ Runs headless in its own virtual environment with aitk.robots 2.0.0 (and the
 Pillow it depends on); it imports nothing from RobotLab so it cannot pick up
 our code by accident:
 
-    /tmp/aitkv/bin/python bench/aitk_scenarios.py --scenario line --sim-seconds 60
-    /tmp/aitkv/bin/python bench/aitk_scenarios.py --scenario crowd --sim-seconds 60
+    .venv-bench/bin/python bench/aitk_scenarios.py --scenario line --sim-seconds 60
+    .venv-bench/bin/python bench/aitk_scenarios.py --scenario crowd --sim-seconds 60
 
-(set up with: python3 -m venv /tmp/aitkv && /tmp/aitkv/bin/pip install aitk.robots==2.0.0)
+(.venv-bench is made by bench/run.sh, i.e. ./dev.sh bench: python3 -m venv
+.venv-bench && .venv-bench/bin/pip install aitk.robots==2.0.0 aitk==3.1.0;
+bench/sim_speed.py runs this script and prints the ratios.)
 
 Prints exactly one line of JSON on stdout:
     {"scenario", "sim_seconds", "wall_seconds", "sim_per_wall", "notes"}
@@ -16,19 +18,24 @@ wall_seconds covers only the stepping loop, not building the world. Anything
 aitk itself prints is sent to stderr so the JSON line stays parseable.
 
 The line scenario reads the floor through aitk's GroundCamera device by
-default; --ground-sensor point reads single floor pixels through the world
-instead, which samples exactly like RobotLab and is much cheaper (see
-camera_line_sensors / point_line_sensors).
+default, which is what an aitk user would reach for (it is aitk's only
+floor-sensing device); --ground-sensor point reads single floor pixels
+through the world instead, which samples exactly like RobotLab and is much
+cheaper (see camera_line_sensors / point_line_sensors). bench/sim_speed.py
+runs both and takes its headline ratio against the default.
 
 Scenarios (sizes in cm, RobotLab frame: origin bottom-left, y up, headings in
 degrees counterclockwise from +x; the RobotLab side must build the same):
 
-line   200 x 150 arena. Floor (245, 245, 240) with a black line 2 cm wide whose
-       centreline is a rounded rectangle from (25, 25) to (175, 125) with 30 cm
-       corner radius. One robot starts at (100, 25) heading 0 (counterclockwise
-       laps). Every 0.05 s it reads two reflectance sensors 4 cm ahead of the
-       axle and 1.2 cm to each side (reflection = luminance 0-100 %, "dark"
-       below 50 %) and sets wheel speeds, bang-bang:
+line   200 x 150 arena, RobotLab's built-in "linje" (simulator/arenas/linje.toml,
+       floor drawn by scripts/draw_arenas.py). Floor (245, 245, 240) with a
+       near-black (25, 25, 30) line 2 cm wide whose centreline is a rounded
+       rectangle from (30, 30) to (170, 120) with 30 cm corner radius (track
+       length 408.5 cm). One robot starts at (100, 30) heading 0, on the line
+       with the line between its sensors (counterclockwise laps). Every 0.05 s
+       it reads two reflectance sensors 4 cm ahead of the axle and 1.2 cm to
+       each side (reflection = luminance 0-100 %, "dark" below 50 %) and sets
+       wheel speeds, bang-bang:
            neither dark -> both wheels 15 cm/s      (straddling the line)
            left dark    -> left 0, right 15 cm/s    (steer left)
            right dark   -> left 15, right 0 cm/s    (steer right)
@@ -36,7 +43,9 @@ line   200 x 150 arena. Floor (245, 245, 240) with a black line 2 cm wide whose
 crowd  300 x 300 arena, 30 robots on a 6 x 5 grid of 50 x 60 cm cells, each
        driving its own 30 cm square counterclockwise (forward 30 cm at 15 cm/s,
        turn 90 degrees left in place at 15 cm/s wheel speed, repeat), squares
-       centred in their cells so the robots never meet.
+       centred in their cells (square i: column i % 6, row i // 6, lower-left
+       corner at (50 col + 10, 60 row + 15); the robot starts there heading 0),
+       so robots that keep to their squares never meet.
 
 Robot (RobotLab "classroom" profile): round body of radius 6 cm, axle track
 9 cm, top speed 30 cm/s, wheel acceleration 60 cm/s^2. Time advances in steps
@@ -66,7 +75,8 @@ CRUISE_CM_S = 15.0          # RobotLab's default speed, 50 %
 
 # aitk units are "pixels"; we use 1 aitk unit = 1 cm and let the world's
 # `scale` set only the ground image resolution (px per cm).
-POINT_PX_PER_CM = 2.0     # RobotLab's floor resolution
+WORLD_PX_PER_CM = 2.0     # worlds without a floor picture (RobotLab's blank floor)
+POINT_PX_PER_CM = 4.0     # RobotLab's "linje" floor picture is 800 x 600 px for 200 x 150 cm
 # A GroundCamera cannot sample between pixels, so its floor uses 2.5 px/cm,
 # where the sensor offsets (4 cm, 1.2 cm) are whole pixels (10, 3). At 2 px/cm
 # the side sensors would land 1.0 cm out, on the edge of the 2 cm line.
@@ -74,12 +84,12 @@ CAMERA_PX_PER_CM = 2.5
 
 # --- line scenario settings ------------------------------------------------------
 LINE_ARENA_CM = (200.0, 150.0)
-TRACK_BOX_CM = (25.0, 25.0, 175.0, 125.0)   # centreline x0, y0, x1, y1
+TRACK_BOX_CM = (30.0, 30.0, 170.0, 120.0)   # centreline x0, y0, x1, y1
 TRACK_CORNER_RADIUS_CM = 30.0
 LINE_WIDTH_CM = 2.0
 FLOOR_RGB = (245, 245, 240)
-LINE_RGB = (0, 0, 0)
-LINE_START = (100.0, 25.0, 0.0)             # x, y, heading (deg)
+LINE_RGB = (25, 25, 30)                     # RobotLab's INK
+LINE_START = (100.0, 30.0, 0.0)             # x, y, heading (deg)
 SENSOR_FORWARD_CM = 4.0
 SENSOR_SIDE_CM = 1.2
 DARK_BELOW_PERCENT = 50.0
@@ -141,7 +151,7 @@ def set_wheel_speeds(robot: Robot, left_cm_s: float, right_cm_s: float) -> None:
     robot.tva = (right_cm_s - left_cm_s) / AXLE_TRACK_CM        # rad/s, + = left
 
 
-def new_world(width_cm: float, height_cm: float, scale: float = POINT_PX_PER_CM,
+def new_world(width_cm: float, height_cm: float, scale: float = WORLD_PX_PER_CM,
               ground_image: str | None = None) -> World:
     # World sizes must be ints: aitk builds its smell grid with range(width).
     world = World(width=round(width_cm), height=round(height_cm), scale=scale,
@@ -184,7 +194,10 @@ def write_track_image(path: str, px_per_cm: float) -> None:
 
     Painting from distance_to_track (rather than PIL's rounded_rectangle)
     keeps the line exactly 2 cm wide and centred where the verification
-    below measures it.
+    below measures it. RobotLab's linje.png is the same track rasterised by
+    pygame at 4 px/cm; at that resolution the two pictures differ in 284 of
+    RobotLab's 13076 line pixels, all of them pixels whose centres lie within
+    0.08 cm of the line's edge (rounding in the rasterisation).
     """
     from PIL import Image  # aitk.robots depends on Pillow
 
@@ -238,7 +251,8 @@ def point_line_sensors(robot: Robot):
 
     world.get_ground_color_at(x, y, radius=0) returns the ground-image pixel
     under an aitk point (truncating to the pixel, like RobotLab's floor
-    lookup), so at 2 px/cm this samples exactly what RobotLab's sensors do.
+    lookup), so at 4 px/cm (POINT_PX_PER_CM, the resolution of RobotLab's
+    linje.png) this samples the floor exactly as RobotLab's sensors do.
     It is a world query, not a robot device.
     """
     world = robot.world

@@ -51,13 +51,19 @@ def checked(method):
     first and then propagates unchanged.
     """
     signature = inspect.signature(method)
+    params = list(signature.parameters.values())[1:]
+    # Only positional arguments, as many as the method takes: binding cannot
+    # fail, so skip inspect's bind (the slowest part of a pupil call).
+    bindable = (range(sum(p.default is p.empty for p in params), len(params) + 1)
+                if all(p.kind is p.POSITIONAL_OR_KEYWORD for p in params) else range(0))
 
     @functools.wraps(method)
     def call(self, *args, _display=None, **kwargs):
         __tracebackhide__ = True  # noqa: F841  (IPython and pytest hide this frame)
         name = _display or method.__name__
         try:
-            signature.bind(self, *args, **kwargs)
+            if kwargs or len(args) not in bindable:
+                signature.bind(self, *args, **kwargs)
         except TypeError as exc:
             self._backend.emergency_stop()
             raise wrong_arguments(name, exc, signature, kwargs, call.translations) from None
@@ -75,6 +81,9 @@ def checked(method):
             object.__setattr__(self, "_calling", previous)
 
     call.pupil_signature = signature
+    # inspect.signature(call) gives the same, but Measurement (made on every
+    # robot.line / robot.distance ... access) would recompute it each time.
+    call.__signature__ = signature
     call.translations = {}
     return call
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 PROFILE_DIR = Path(__file__).with_name("profiles")
@@ -101,5 +102,12 @@ def load_profile(name_or_path: str | Path = "classroom") -> RobotProfile:
     path = Path(name_or_path)
     if path.suffix != ".toml":
         path = PROFILE_DIR / f"{name_or_path}.toml"
+    return _load(path.resolve(), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=32)
+def _load(path: Path, _mtime_ns: int) -> RobotProfile:
+    # Profiles are frozen, so a world of 30 robots can share one parsed copy;
+    # the modification time makes an edited file load afresh.
     with open(path, "rb") as f:
         return profile_from_dict(tomllib.load(f))

@@ -73,10 +73,11 @@ class World:
             if distance_point_segment(x, y, wall) < r:
                 return True
         for other in self.robots:
-            if other is not robot:
-                rr = r + other.profile.radius_cm
-                if (x - other.x) ** 2 + (y - other.y) ** 2 < rr * rr:
-                    return True
+            # The cheap distance test first; the robot itself (distance 0) fails the identity test.
+            dx, dy = x - other.x, y - other.y
+            rr = r + other.profile.radius_cm
+            if dx * dx + dy * dy < rr * rr and other is not robot:
+                return True
         return False
 
     def touches(self, robot: SimRobot, x: float, y: float) -> bool:
