@@ -10,6 +10,15 @@ from .i18n import Text
 from .spelling import suggest
 
 
+#: What to write for a missing or wrong field of an arena file.
+FIELD_EXAMPLES = {
+    "size_cm": "size_cm = [150, 100]",
+    "x_cm": "x_cm = 20", "y_cm": "y_cm = 20",
+    "width_cm": "width_cm = 30", "height_cm": "height_cm = 30",
+    "walls.from / walls.to": "from = [100, 0] og/and to = [100, 60]",
+}
+
+
 def arena_choices() -> str:
     """Built-in arenas with their English alias: "tom (open), labyrint (maze), ..."."""
     from simulator import builtin_arena_names
@@ -19,9 +28,15 @@ def arena_choices() -> str:
                      for stem in stems)
 
 
-def is_arena_name(name: str) -> bool:
+def arena_meant_as_kind(kind) -> str | None:
+    """The arena a pupil probably meant by ``Robot("labyrint")`` (or ``Robot("labyrinth")``)."""
     from simulator import builtin_arena_names
-    return name in builtin_arena_names()
+
+    from .backends import KIND_NAMES, known_kind
+    if not isinstance(kind, str) or known_kind(kind) or suggest(kind, KIND_NAMES):
+        return None
+    names = builtin_arena_names()
+    return kind if kind in names else suggest(kind, list(names))
 
 
 def arena(value, call: str = "Robot()", param: str = "arena"):
@@ -43,7 +58,8 @@ def arena(value, call: str = "Robot()", param: str = "arena"):
         if exc.reason == "file_not_found":
             raise RobotValueError("arena_file_not_found", path=exc.path,
                                   choices=arena_choices()) from None
-        raise RobotValueError(f"arena_{exc.reason}", path=exc.path, detail=exc.detail) from None
+        raise RobotValueError(f"arena_{exc.reason}", path=exc.path, detail=exc.detail,
+                              example=FIELD_EXAMPLES.get(exc.detail, "size_cm = [150, 100]")) from None
 
 
 def profile(value, call: str = "Robot()"):
@@ -56,7 +72,13 @@ def profile(value, call: str = "Robot()"):
                              example='Robot(profile="classroom")')
     names = available_profiles()
     if value.endswith(".toml") or value in names:
-        return load_profile(value)
+        try:
+            return load_profile(value)
+        except FileNotFoundError:
+            raise RobotValueError("unknown_profile", got=repr(value), hint="",
+                                  choices=", ".join(names)) from None
+        except (KeyError, TypeError, ValueError) as exc:   # TOMLDecodeError is a ValueError
+            raise RobotValueError("profile_file_broken", path=value, detail=str(exc)) from None
     close = suggest(value, names)
     hint = Text("did_you_mean", suggestion=f'profile="{close}"') if close else ""
     raise RobotValueError("unknown_profile", got=repr(value), hint=hint, choices=", ".join(names))

@@ -49,7 +49,8 @@ def _after_cell(result) -> None:
     if not result.success:
         for robot in list(_robots):
             robot._backend.emergency_stop()
-        if isinstance(result.error_in_exec, KeyboardInterrupt) and len(_robots):
+        if isinstance(result.error_in_exec, KeyboardInterrupt) and \
+                any(not robot._closed for robot in _robots):
             from .i18n import message
             print(message("stopped_by_interrupt"))
     from IPython.display import Image, display

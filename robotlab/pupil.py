@@ -118,6 +118,19 @@ def danish(method, danish_name: str, renames: dict[str, str]):
 _VALUES = (int, float, str, tuple, list, type(None))
 
 
+def _comparison(op: str):
+    """A comparison operator for ``Measurement``: comparing the method itself is a slip."""
+    equality = op in ("==", "!=")
+
+    def compare(self, other):
+        __tracebackhide__ = True  # noqa: F841
+        if equality and not isinstance(other, _VALUES):
+            return (other is self) == (op == "==")
+        raise self._forgot("missing_parentheses", op=op).with_traceback(None) from None
+
+    return compare
+
+
 class Measurement:
     """A sensor method that also catches a forgotten pair of parentheses.
 
@@ -141,35 +154,16 @@ class Measurement:
         self._robot._backend.emergency_stop()
         return RobotTypeError(key, name=self._name, **params)
 
-    def _compare(self, op: str):
-        __tracebackhide__ = True  # noqa: F841
-        raise self._forgot("missing_parentheses", op=op).with_traceback(None) from None
-
     def _value(self, *_args):
         __tracebackhide__ = True  # noqa: F841
         raise self._forgot("missing_parentheses_value").with_traceback(None) from None
 
-    def __lt__(self, other):
-        self._compare("<")
-
-    def __le__(self, other):
-        self._compare("<=")
-
-    def __gt__(self, other):
-        self._compare(">")
-
-    def __ge__(self, other):
-        self._compare(">=")
-
-    def __eq__(self, other):
-        if isinstance(other, _VALUES):
-            self._compare("==")
-        return other is self
-
-    def __ne__(self, other):
-        if isinstance(other, _VALUES):
-            self._compare("!=")
-        return other is not self
+    __lt__ = _comparison("<")
+    __le__ = _comparison("<=")
+    __gt__ = _comparison(">")
+    __ge__ = _comparison(">=")
+    __eq__ = _comparison("==")
+    __ne__ = _comparison("!=")
 
     def __hash__(self):
         return id(self)
@@ -209,13 +203,14 @@ class measurement:
 class Setting(float):
     """A setting's value (e.g. ``robot.speed``) that explains itself when called."""
 
-    def __new__(cls, value: float, name: str):
+    def __new__(cls, value: float, name: str, robot):
         obj = super().__new__(cls, value)
-        obj._name = name
+        obj._name, obj._robot = name, robot
         return obj
 
     def __call__(self, *args, **kwargs):
         __tracebackhide__ = True  # noqa: F841
+        self._robot._backend.emergency_stop()
         raise RobotTypeError("setting_not_callable", name=self._name).with_traceback(None) from None
 
 

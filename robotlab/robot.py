@@ -20,13 +20,14 @@ MAX_DISTANCE_CM = 1000.0      # 10 m: anything more is a typo in a classroom
 MAX_TURN_DEG = 3600.0         # ten full turns
 MAX_WAIT_S = 3600.0           # an hour
 MAX_BEEP_S = 10.0
+MAX_SEED = 2**63
 
 
 def _speed_setting(name: str) -> property:
     """The ``speed`` setting under one of its names (``speed`` or ``fart``)."""
 
     def get(self) -> float:
-        return Setting(self._speed, name)
+        return Setting(self._speed, name, self)
 
     def set(self, percent) -> None:
         percent = checks.number(percent, call=f"robot.{name}", param=name, unit="%", low=1,
@@ -85,11 +86,12 @@ class Robot:
         noise = checks.flag(noise, call="Robot()", param="noise", example="Robot(noise=False)")
         if seed is None:
             seed = settings.seed()
-        seed = int(checks.number(seed, call="Robot()", param="seed", unit="",
-                                 example="Robot(seed=7)"))
-        if isinstance(kind, str) and not backends.known_kind(kind) and loading.is_arena_name(kind):
+        seed = int(checks.number(seed, call="Robot()", param="seed", unit="", low=-MAX_SEED,
+                                 high=MAX_SEED, example="Robot(seed=7)"))
+        arena_meant = loading.arena_meant_as_kind(kind)
+        if arena_meant:
             raise RobotValueError("unknown_robot_kind", got=repr(kind),
-                                  hint=Text("did_you_mean", suggestion=f'Robot(arena="{kind}")'))
+                                  hint=Text("did_you_mean", suggestion=f'Robot(arena="{arena_meant}")'))
         if world is not None and not isinstance(world, Robot):
             raise RobotTypeError("world_expected", got=checks.describe(world))
         shared_world = world._backend.world if world is not None else None
@@ -118,13 +120,14 @@ class Robot:
         method = ENGLISH_OF.get(self._calling)
         return DANISH[method][1].get(english, english) if method else english
 
-    def _flag(self, value, param: str) -> bool:
-        return checks.flag(value, call=self._call(), param=self._param(param),
-                           example=f"robot.{self._calling}(20, {self._param(param)}=False)"
-                           if param == "wait" else f"{param}=False")
+    def _wait_flag(self, value, first_args: str) -> bool:
+        """The ``wait=`` argument checked, with an example call using ``first_args``."""
+        name = self._param("wait")
+        return checks.flag(value, call=self._call(), param=name,
+                           example=f"robot.{self._calling}({first_args}, {name}=False)")
 
-    def _blocking(self, motion, wait) -> None:
-        if self._flag(wait, "wait"):
+    def _blocking(self, motion, wait, first_args: str = "20") -> None:
+        if self._wait_flag(wait, first_args):
             self._backend.wait_for(motion)
 
     def _distance(self, cm, opposite: str) -> float:
@@ -163,13 +166,13 @@ class Robot:
         Example: ``robot.turn_left(90)`` turns a quarter turn.
         """
         degrees = self._angle(degrees, "turn_right")
-        self._blocking(self._backend.turn(degrees, self._speed), wait)
+        self._blocking(self._backend.turn(degrees, self._speed), wait, "90")
 
     @checked
     def turn_right(self, degrees, wait=True):
         """Turn on the spot to the right (clockwise) by ``degrees``. Example: ``robot.turn_right(90)``."""
         degrees = self._angle(degrees, "turn_left")
-        self._blocking(self._backend.turn(-degrees, self._speed), wait)
+        self._blocking(self._backend.turn(-degrees, self._speed), wait, "90")
 
     @checked
     def drive(self, left, right):
@@ -230,7 +233,7 @@ class Robot:
         seconds = checks.number(seconds, call=call, param=self._param("seconds"), unit="s", low=0,
                                 high=MAX_BEEP_S, example=f"robot.{self._calling}(440, 0.5)")
         self._backend.beep(hz, seconds)
-        if self._flag(wait, "wait"):
+        if self._wait_flag(wait, "440, 0.5"):
             self._backend.wait(seconds)
 
     # -- sensors -----------------------------------------------------------
@@ -381,10 +384,11 @@ def _refusal(robot, name: str, value) -> RobotAttributeError:
                                    example=f"robot = Robot(seed={value!r})")
     if name in PUPIL_NAMES:
         measuring = isinstance(getattr(type(robot), name, None), measurement)
-        shown = f"{value!r}" if isinstance(value, (int, float, str)) else ""
+        takes_values = len(getattr(robot, name).__signature__.parameters) > 1 if not measuring else False
+        shown = f"{value!r}" if isinstance(value, (int, float, str)) and takes_values else ""
         return RobotAttributeError("read_only", got=f"robot.{name}",
                                    kind=Text("kind_measurement" if measuring else "kind_command"),
-                                   example=f"robot.{name}()" if measuring else f"robot.{name}({shown})")
+                                   example=f"robot.{name}({shown})")
     close = suggest(name, PUPIL_NAMES)
     hint = Text("did_you_mean", suggestion=_spelled(close, value)) if close else Text("tab_hint")
     return RobotAttributeError("new_attribute", got=f"robot.{name}", hint=hint)
@@ -399,8 +403,8 @@ def _spelled(name: str, value=None) -> str:
 def _abs(value) -> str:
     """The size of a (possibly wrong) value, for an example; only used when negative."""
     try:
-        return f"{abs(float(value)):g}"
-    except (TypeError, ValueError, OverflowError):
+        return checks.fmt(abs(value))
+    except TypeError:
         return "10"
 
 
@@ -461,7 +465,7 @@ def _robot_options(kind=None, *, arena="tom", noise=True, seed=None, profile="cl
 
 
 _ROBOT_OPTIONS = inspect.signature(_robot_options)
-_ROBOT_USAGE = str(_ROBOT_OPTIONS)[1:-1]
+_ROBOT_USAGE = 'arena="labyrint", noise=False, seed=7'
 Robot.__init__.__signature__ = _ROBOT_OPTIONS.replace(parameters=[
     inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY),
     *_ROBOT_OPTIONS.parameters.values()])

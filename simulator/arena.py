@@ -119,7 +119,7 @@ def arena_from_dict(data: dict, path: Path) -> Arena:
     size = data.get("size_cm")
     if not isinstance(size, list) or len(size) != 2:
         raise ArenaFileError("missing_field", str(path), "size_cm")
-    width, height = float(size[0]), float(size[1])
+    width, height = (_number({"size_cm": v}, "size_cm", path) for v in size)
     if not (width > 0 and height > 0):
         raise ArenaFileError("bad_number", str(path), "size_cm")
     walls = _border(width, height) if data.get("border", True) else []
@@ -128,7 +128,8 @@ def arena_from_dict(data: dict, path: Path) -> Arena:
             (x1, y1), (x2, y2) = wall["from"], wall["to"]
         except (KeyError, TypeError, ValueError):
             raise ArenaFileError("missing_field", str(path), "walls.from / walls.to") from None
-        walls.append(Segment(float(x1), float(y1), float(x2), float(y2)))
+        walls.append(Segment(*(_number({"walls.from / walls.to": v}, "walls.from / walls.to", path)
+                               for v in (x1, y1, x2, y2))))
     for box in data.get("obstacles", []):
         walls.extend(_rectangle(_number(box, "x_cm", path), _number(box, "y_cm", path),
                                 _number(box, "width_cm", path), _number(box, "height_cm", path)))

@@ -17,6 +17,9 @@ PLANNED_KINDS = ("ble", "lego")
 ALIASES = {"sim": "sim", "simulator": "sim", "simulatoren": "sim", "simulation": "sim"}
 
 
+KIND_NAMES = [*ALIASES, *PLANNED_KINDS]
+
+
 def known_kind(kind: str) -> bool:
     """Whether ``kind`` names a backend, available now or planned."""
     name = str(kind).strip().lower()
@@ -32,7 +35,7 @@ def create_backend(kind: str | None, **options) -> Backend:
         return SimulatorBackend(**options)
     if name in PLANNED_KINDS:
         raise RobotValueError("robot_kind_later", got=repr(kind))
-    close = suggest(name, list(ALIASES) + list(PLANNED_KINDS))
+    close = suggest(name, KIND_NAMES)
     hint = Text("did_you_mean", suggestion=f'Robot("{close}")') if close else ""
     raise RobotValueError("unknown_robot_kind", got=repr(kind), hint=hint)
 
