@@ -2,21 +2,24 @@
 
     robotlab sim [--arena NAME]    the simulator in a desktop window (pedagogues)
     robotlab arenas                the built-in arenas
+    robotlab emulate [--count N]   virtual Bluetooth robots on an in-process radio
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+import time
 
 from . import loading
 from .errors import RobotLabError
 from .i18n import language, message
 
 
-def _arena_or_exit(name: str):
+def _arena_or_exit(name: str, command: str = "sim"):
     try:
-        return loading.arena(name, call="robotlab sim", param="--arena")
+        return loading.arena(name, call=f"robotlab {command}", param="--arena")
     except RobotLabError as error:
         sys.exit(str(error))
 
@@ -41,6 +44,26 @@ def _arenas(_args) -> int:
     return 0
 
 
+def _emulate(args) -> int:
+    from ble_bridge.virtual import VirtualRadio
+
+    from .emulate import start_virtual_robots, stop_virtual_robots
+    arena = _arena_or_exit(args.arena, "emulate")
+    with VirtualRadio() as radio:
+        robots = start_virtual_robots(radio, args.count, arena=arena, noise=not args.no_noise)
+        try:
+            print(message("emulate_running", count=len(robots),
+                          names=", ".join(robot.name for robot in robots)), flush=True)
+            end = math.inf if args.seconds is None else time.monotonic() + args.seconds
+            while (left_s := end - time.monotonic()) > 0:
+                time.sleep(min(left_s, 1.0))
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop_virtual_robots(robots)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="robotlab", description="RobotLab")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -51,6 +74,19 @@ def main(argv: list[str] | None = None) -> int:
     sim.set_defaults(run=_sim)
     arenas = commands.add_parser("arenas", help="list arenas / vis baner")
     arenas.set_defaults(run=_arenas)
+    emulate = commands.add_parser(
+        "emulate", help="virtual Bluetooth robots / virtuelle Bluetooth-robotter",
+        description="Virtual RobotLab robots (RobotLab-07, -08, ...) that speak the RobotLab "
+                    "protocol and move in the simulator, until Ctrl+C. They live on an "
+                    "in-process virtual radio: only code in this same process reaches them, "
+                    'with Robot("ble") (tests, demos). Emulation for other processes would '
+                    "need a real Bluetooth controller and is not part of this command.")
+    emulate.add_argument("--count", "--antal", type=int, default=1,
+                         help="how many robots / hvor mange robotter")
+    emulate.add_argument("--arena", "--bane", default="tom")
+    emulate.add_argument("--no-noise", action="store_true")
+    emulate.add_argument("--seconds", type=float, default=None, help=argparse.SUPPRESS)
+    emulate.set_defaults(run=_emulate)
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -897,6 +897,7 @@ SHOWN_ELSEWHERE = {
     "sim_window_title": "the window title; not an error (needs a display)",
     "stopped_by_interrupt": "test_notebook_says_why_the_robot_stopped",
     "profile_file_broken": "test_broken_profile_file_message",
+    "emulate_running": "test_emulate_command_says_which_robots_run",
 }
 
 
