@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # RobotLab's benchmarks; `./dev.sh bench` runs this after setting up .venv.
-#   bash bench/run.sh            everything: simulator speed beside aitk.robots, then start-up
+#   bash bench/run.sh            everything: simulator speed beside aitk.robots, start-up, Bluetooth link
 #   bash bench/run.sh sim [...]  only bench/sim_speed.py (extra arguments go to it)
 #   bash bench/run.sh startup    only bench/startup.py
+#   bash bench/run.sh ble [...]  only bench/ble_link.py (virtual radio; extra arguments go to it)
 # The baseline, aitk.robots 2.0.0, lives in its own venv, .venv-bench (gitignored),
 # made here when it is missing or lacks the pinned version. aitk.robots pulls in
 # aitk and with it TensorFlow (a large download, once); neither benchmark imports it.
@@ -51,6 +52,8 @@ case "$what" in
         "$PY" bench/sim_speed.py --aitk-python "$BENCH_PY" || status=$?
         echo
         "$PY" bench/startup.py || status=$?
+        echo
+        "$PY" bench/ble_link.py || status=$?
         exit "$status"
         ;;
     sim)
@@ -60,8 +63,11 @@ case "$what" in
     startup)
         exec "$PY" bench/startup.py "$@"
         ;;
+    ble)
+        exec "$PY" bench/ble_link.py "$@"
+        ;;
     *)
-        echo "usage: ./dev.sh bench [all | sim [sim_speed.py options] | startup]" >&2
+        echo "usage: ./dev.sh bench [all | sim [sim_speed.py options] | startup | ble [ble_link.py options]]" >&2
         exit 2
         ;;
 esac

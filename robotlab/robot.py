@@ -20,6 +20,7 @@ MAX_DISTANCE_CM = 1000.0      # 10 m: anything more is a typo in a classroom
 MAX_TURN_DEG = 3600.0         # ten full turns
 MAX_WAIT_S = 3600.0           # an hour
 MAX_BEEP_S = 10.0
+MAX_IDENTIFY_S = 60.0
 MAX_SEED = 2**63
 
 
@@ -51,6 +52,8 @@ class Robot:
 
         robot = Robot()                     # simulator, open floor
         robot = Robot(arena="labyrint")     # simulator, the maze
+        robot = Robot("ble")                # the robot next to you, over Bluetooth
+        robot = Robot("ble", name="RobotLab-07")   # ... when several are in range
         robot.forward(20)
         robot.turn_left(90)
         if robot.distance() < 10:
@@ -58,7 +61,8 @@ class Robot:
 
     Options: ``noise=False`` makes the simulated robot perfect; ``seed=7``
     makes its errors repeatable; ``world=other_robot`` puts it in the same
-    arena as another simulated robot.
+    arena as another simulated robot; ``name="RobotLab-07"`` picks a real
+    robot by the name on its sticker.
     """
 
     _settable = ("speed", "fart")
@@ -80,7 +84,7 @@ class Robot:
         except RobotLabError as error:
             raise error.with_traceback(None) from None
 
-    def _start(self, kind, arena, noise, seed, profile, world, bane):
+    def _start(self, kind, arena, noise, seed, profile, world, bane, name):
         arena_param = "bane" if bane is not None else "arena"
         arena = bane if bane is not None else arena
         noise = checks.flag(noise, call="Robot()", param="noise", example="Robot(noise=False)")
@@ -98,7 +102,7 @@ class Robot:
         backend = backends.create_backend(
             kind, arena=loading.arena(arena, param=arena_param) if shared_world is None else None,
             profile=loading.profile(profile), noise=noise, seed=seed, world=shared_world,
-            speedup=settings.pace())
+            speedup=settings.pace(), name=name)
         object.__setattr__(self, "_backend", backend)
         object.__setattr__(self, "seed", seed)
         object.__setattr__(self, "_speed", float(backend.profile.default_speed_percent))
@@ -236,6 +240,20 @@ class Robot:
         if self._wait_flag(wait, "440, 0.5"):
             self._backend.wait(seconds)
 
+    @checked
+    def identify(self, seconds=5):
+        """Blink the robot's light for ``seconds`` so you can see which robot is yours.
+
+        Example: ``robot.identify()``. A real robot also shows its name on its
+        display; ``robot.identify(0)`` stops the blinking.
+        """
+        seconds = checks.number(seconds, call=self._call(), param=self._param("seconds"), unit="s",
+                                low=0, high=MAX_IDENTIFY_S, example=f"robot.{self._calling}(5)")
+        # The simulator has nobody to find the robot in a crowd: it only checks the value.
+        identify = getattr(self._backend, "identify", None)
+        if identify is not None:
+            identify(seconds)
+
     # -- sensors -----------------------------------------------------------
     @measurement
     @checked
@@ -348,7 +366,9 @@ class Robot:
             return "Robot(closed)"
         arena = getattr(getattr(backend, "world", None), "arena", None)
         where = f", arena={arena.name!r}" if arena is not None else ""
-        return f"Robot({backend.kind!r}{where})"
+        name = getattr(backend, "name", None)
+        called = f", name={name!r}" if name else ""
+        return f"Robot({backend.kind!r}{where}{called})"
 
     def __dir__(self):
         return sorted(PUPIL_NAMES)
@@ -442,6 +462,7 @@ DANISH: dict[str, tuple[str, dict[str, str]]] = {
     "wait": ("vent", {"seconds": "sekunder"}),
     "led": ("lys", {"colour": "farve"}),
     "beep": ("bip", {"seconds": "sekunder", "wait": "vent"}),
+    "identify": ("vink", {"seconds": "sekunder"}),
     "distance": ("afstand", {}),
     "line": ("linje", {}),
     "reflection": ("refleksion", {}),
@@ -460,7 +481,7 @@ ENGLISH_OF = {danish_name: english for english, (danish_name, _) in DANISH.items
 
 
 def _robot_options(kind=None, *, arena="tom", noise=True, seed=None, profile="classroom",
-                   world=None, bane=None):
+                   world=None, bane=None, name=None):
     """The options of ``Robot(...)``, as a signature to check calls against."""
 
 

@@ -381,7 +381,7 @@ def robot_cases() -> list[Case]:
         Case("kind-simulater", new_robot("simulater"), RobotValueError, "unknown_robot_kind",
              ('Robot("sim',), ("did_you_mean",)),
         Case("kind-number", new_robot(5), RobotValueError, "unknown_robot_kind", ("Robot()",)),
-        Case("kind-ble", new_robot("ble"), RobotValueError, "robot_kind_later", ("Robot()",)),
+        Case("kind-lego", new_robot("lego"), RobotValueError, "robot_kind_later", ("Robot()",)),
         Case("kind-is-an-arena", new_robot("labyrint"), RobotValueError, "unknown_robot_kind",
              ('Robot(arena="labyrint")',), ("did_you_mean",)),
         Case("kind-is-an-english-arena", new_robot("maze"), RobotValueError, "unknown_robot_kind",
@@ -898,6 +898,18 @@ SHOWN_ELSEWHERE = {
     "stopped_by_interrupt": "test_notebook_says_why_the_robot_stopped",
     "profile_file_broken": "test_broken_profile_file_message",
     "emulate_running": "test_emulate_command_says_which_robots_run",
+    # Bluetooth robots: shown end to end against virtual robots, in both languages.
+    "name_needs_ble": "test_bluetooth_e2e.py::test_a_robot_name_with_the_simulator_says_to_choose_bluetooth",
+    "ble_no_bluetooth": "test_bluetooth_e2e.py::test_no_bluetooth_on_the_computer_suggests_the_simulator",
+    "ble_no_robot": "test_bluetooth_e2e.py::test_no_robot_in_range",
+    "ble_several_robots": "test_bluetooth_e2e.py::test_several_robots_in_range_and_no_name_lists_them",
+    "ble_unknown_name": "test_bluetooth_e2e.py::test_an_unknown_name_suggests_the_closest_robot_in_range",
+    "ble_no_answer": "test_bluetooth_e2e.py::test_a_robot_that_never_answers_gives_a_time_out_not_a_hang",
+    "ble_update_robotlab": "test_bluetooth_e2e.py::test_a_robot_of_another_major_version_says_which_side_to_update",
+    "ble_update_firmware": "test_bluetooth_e2e.py::test_a_robot_of_another_major_version_says_which_side_to_update",
+    "ble_link_lost": "test_bluetooth_e2e.py::test_a_link_that_does_not_come_back_is_reported_as_lost",
+    "ble_link_interrupted": "test_bluetooth_e2e.py::test_a_link_dropped_mid_move_stops_the_robot_and_the_move_never_runs_twice",
+    "ble_refused": "test_bluetooth_e2e.py::test_a_command_the_robot_refuses_is_named_with_the_reason",
 }
 
 

@@ -13,8 +13,9 @@ from ..i18n import Text
 from ..spelling import suggest
 from .base import Backend, Motion
 
-PLANNED_KINDS = ("ble", "lego")
-ALIASES = {"sim": "sim", "simulator": "sim", "simulatoren": "sim", "simulation": "sim"}
+PLANNED_KINDS = ("lego",)
+ALIASES = {"sim": "sim", "simulator": "sim", "simulatoren": "sim", "simulation": "sim",
+           "ble": "ble", "bluetooth": "ble"}
 
 
 KIND_NAMES = [*ALIASES, *PLANNED_KINDS]
@@ -26,16 +27,27 @@ def known_kind(kind: str) -> bool:
     return name in ALIASES or name in PLANNED_KINDS
 
 
-def create_backend(kind: str | None, **options) -> Backend:
-    """Make the backend for ``kind`` ("sim"; None means ``ROBOTLAB_ROBOT`` or "sim")."""
-    kind = settings.default_robot_kind() if kind is None else kind
-    name = str(kind).strip().lower()
-    if ALIASES.get(name) == "sim":
+def create_backend(kind: str | None, *, name=None, **options) -> Backend:
+    """Make the backend for ``kind``: "sim" or "ble".
+
+    None means "ble" when a robot ``name`` is given, else ``ROBOTLAB_ROBOT`` or
+    "sim". ``options`` are the simulator's (arena, profile, noise, seed, world,
+    speedup); a Bluetooth robot takes its ``name`` and the ``profile``.
+    """
+    if kind is None:
+        kind = "ble" if name is not None else settings.default_robot_kind()
+    kind_name = str(kind).strip().lower()
+    if ALIASES.get(kind_name) == "sim":
+        if name is not None:
+            raise RobotValueError("name_needs_ble", name=repr(name))
         from .simulated import SimulatorBackend
         return SimulatorBackend(**options)
-    if name in PLANNED_KINDS:
+    if ALIASES.get(kind_name) == "ble":
+        from .bluetooth import BluetoothBackend
+        return BluetoothBackend(name=name, profile=options["profile"])
+    if kind_name in PLANNED_KINDS:
         raise RobotValueError("robot_kind_later", got=repr(kind))
-    close = suggest(name, KIND_NAMES)
+    close = suggest(kind_name, KIND_NAMES)
     hint = Text("did_you_mean", suggestion=f'Robot("{close}")') if close else ""
     raise RobotValueError("unknown_robot_kind", got=repr(kind), hint=hint)
 
