@@ -24,13 +24,16 @@ class Backend(ABC):
     #: A short human name for messages and repr, e.g. "simulator".
     kind: str = ""
 
-    @property
-    @abstractmethod
-    def telemetry_period_s(self) -> float: ...
+    #: The robot profile (``simulator.RobotProfile``) every backend sets.
+    profile = None
 
     @property
-    @abstractmethod
-    def top_speed_cm_s(self) -> float: ...
+    def telemetry_period_s(self) -> float:
+        return self.profile.telemetry_period_s
+
+    @property
+    def top_speed_cm_s(self) -> float:
+        return self.profile.top_speed_cm_s
 
     # -- motion ------------------------------------------------------------
     @abstractmethod

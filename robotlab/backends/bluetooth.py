@@ -150,14 +150,6 @@ class BluetoothBackend(Backend):
     def __repr__(self) -> str:
         return f"<BluetoothBackend {self.name} {self._link.state}>"
 
-    @property
-    def telemetry_period_s(self) -> float:
-        return self.profile.telemetry_period_s
-
-    @property
-    def top_speed_cm_s(self) -> float:
-        return self.profile.top_speed_cm_s
-
     # -- the link ------------------------------------------------------------------------
 
     def _send(self, message):

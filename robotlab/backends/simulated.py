@@ -34,14 +34,6 @@ class SimulatorBackend(Backend):
         self.body.command_generation = 0
         self.pacer = Pacer(speedup)
 
-    @property
-    def telemetry_period_s(self) -> float:
-        return self.profile.telemetry_period_s
-
-    @property
-    def top_speed_cm_s(self) -> float:
-        return self.profile.top_speed_cm_s
-
     # -- time --------------------------------------------------------------
     def _run(self, seconds: float) -> None:
         if not self.pacer.paced:
