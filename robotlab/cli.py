@@ -45,7 +45,10 @@ def _arenas(_args) -> int:
 
 
 def _emulate(args) -> int:
-    from ble_bridge.virtual import VirtualRadio
+    try:
+        from ble_bridge.virtual import VirtualRadio
+    except ImportError:            # bumble comes with the "emulate" extra
+        sys.exit(message("emulate_needs_bumble"))
 
     from .emulate import start_virtual_robots, stop_virtual_robots
     arena = _arena_or_exit(args.arena, "emulate")

@@ -898,6 +898,7 @@ SHOWN_ELSEWHERE = {
     "stopped_by_interrupt": "test_notebook_says_why_the_robot_stopped",
     "profile_file_broken": "test_broken_profile_file_message",
     "emulate_running": "test_emulate_command_says_which_robots_run",
+    "emulate_needs_bumble": "test_emulate_without_bumble_says_how_to_install_it",
     # Bluetooth robots: shown end to end against virtual robots, in both languages.
     "name_needs_ble": "test_bluetooth_e2e.py::test_a_robot_name_with_the_simulator_says_to_choose_bluetooth",
     "ble_no_bluetooth": "test_bluetooth_e2e.py::test_no_bluetooth_on_the_computer_suggests_the_simulator",

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import math
+import sys
 import time
 
 import pytest
@@ -343,3 +344,13 @@ def test_emulate_command_says_which_robots_run(monkeypatch, capsys, lang):
     expected = message("emulate_running", lang=lang, count=3, names=names)
     assert capsys.readouterr().out.strip() == expected
     assert ("virtuelle robotter kører" in expected) == (lang == "da")
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_emulate_without_bumble_says_how_to_install_it(monkeypatch, lang):
+    monkeypatch.setenv("ROBOTLAB_LANG", lang)
+    monkeypatch.setitem(sys.modules, "ble_bridge.virtual", None)   # as if bumble were missing
+    with pytest.raises(SystemExit) as info:
+        main(["emulate", "--seconds", "0.1"])
+    assert str(info.value.code) == message("emulate_needs_bumble", lang=lang)
+    assert 'pip install "robotlab[emulate]"' in str(info.value.code)
