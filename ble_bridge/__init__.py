@@ -21,7 +21,7 @@ __all__ = [
     # messages
     "Message", "MESSAGES", "Decoded", "encode", "decode", "interpret", "wrap", "unwrap",
     "Hello", "Heartbeat", "StopAll", "Identify", "MoveStraight", "Turn", "Drive", "Stop",
-    "SetLed", "Beep", "Subscribe",
+    "SetLed", "Beep", "Subscribe", "Resume",
     "Info", "HeartbeatAck", "Ack", "Nack", "Done", "Telemetry",
     "Capability", "MotionState", "Colour", "SensorBits", "NO_ECHO",
     # stream reading
@@ -41,6 +41,6 @@ from .gatt import (NAME_PREFIX, NUS_RX_UUID, NUS_SERVICE_UUID, NUS_TX_UUID, Uart
 from .handshake import PROTOCOL_VERSION, Agreement, check_compatible, negotiate
 from .messages import (MESSAGES, NO_ECHO, Ack, Beep, Capability, Colour, Decoded, Done, Drive,
                        Heartbeat, HeartbeatAck, Hello, Identify, Info, Message, MotionState,
-                       MoveStraight, Nack, SensorBits, SetLed, Stop, StopAll, Subscribe, Telemetry,
+                       MoveStraight, Nack, Resume, SensorBits, SetLed, Stop, StopAll, Subscribe, Telemetry,
                        Turn, decode, encode, interpret, unwrap, wrap)
 from .reader import FrameReader

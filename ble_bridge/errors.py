@@ -15,6 +15,7 @@ class ErrorCode(IntEnum):
     VERSION = 0x05        # HELLO's major version differs; detail = the robot's major version
     UNSUPPORTED = 0x06    # the robot lacks the hardware; detail = the capability bit number
     BUSY = 0x07           # the robot cannot take the command now (e.g. calibrating); retry later
+    NO_RESUME = 0x08      # since 1.1: RESUME's session is unknown, expired or not the last one
 
 
 # ProtocolError reasons that a robot answers with a NACK; framing errors

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from .messages import Hello, Info
 
 #: The protocol version this package speaks, (major, minor). See docs/protocol.md.
-PROTOCOL_VERSION = (1, 0)
+PROTOCOL_VERSION = (1, 1)
 
 
 class Agreement(NamedTuple):

@@ -97,7 +97,11 @@ class Message:
         MESSAGES[cls.TYPE] = cls
 
     def __post_init__(self):
-        for name, codec, offset in _layout(type(self)):
+        self._check(_layout(type(self)))
+
+    def _check(self, layout) -> None:
+        """Check and normalise the fields of ``layout`` (name, codec, offset)."""
+        for name, codec, offset in layout:
             value = getattr(self, name)
             problem = codec.problem(value)
             if problem:
@@ -171,6 +175,18 @@ class Identify(Message):
 
     TYPE = 0x23
     duration_ms: int = wire(U16)
+
+
+@dataclass(frozen=True)
+class Resume(Message):
+    """Since 1.1: sent right after INFO on a reconnect, to continue the session that the
+    lost link ended (``session_token`` from its INFO). ACK: the robot kept its
+    de-duplication window, so a command whose answer the link swallowed can be sent
+    again with its old seq and runs at most once. NACK NO_RESUME: a fresh session.
+    """
+
+    TYPE = 0x24
+    session_token: int = wire(Int(2, low=1))
 
 
 @dataclass(frozen=True)
@@ -261,13 +277,32 @@ class Info(Message):
     watchdog_ms: int = wire(Int(2, low=100, high=2000))
     telemetry_min_interval_ms: int = wire(Int(2, low=1))
     robot_id: int = wire(U8)                # shown as two hex digits in "RobotLab-XX"
+    #: Since 1.1: names this session for RESUME (1-65535). None: INFO without it, 14 payload
+    #: bytes, as a 1.0 robot sends it and a 1.1 robot answers a 1.0 client's HELLO.
+    session_token: int | None = wire(Int(2, low=1), default=None)
+
+    #: Payload bytes of an INFO without ``session_token`` (protocol 1.0).
+    PAYLOAD_SIZE_1_0: ClassVar[int] = 14
+
+    def __post_init__(self):
+        layout = _layout(type(self))
+        self._check(layout if self.session_token is not None else layout[:-1])
+
+    def to_payload(self) -> bytes:
+        if self.session_token is not None:
+            return super().to_payload()
+        return b"".join(codec.pack(getattr(self, name)) for name, codec, _ in _layout(type(self))[:-1])
 
     @classmethod
     def from_payload(cls, payload: bytes):
         # Only the first two bytes (the version) are the same in every major
         # version: a robot of another major version is told apart by them.
-        if payload and payload[0] != PROTOCOL_VERSION[0] and len(payload) != cls.payload_size():
+        if (payload and payload[0] != PROTOCOL_VERSION[0]
+                and len(payload) not in (cls.payload_size(), cls.PAYLOAD_SIZE_1_0)):
             raise ProtocolError("version", f"robot speaks protocol {payload[0]}.x", detail=payload[0])
+        if len(payload) == cls.PAYLOAD_SIZE_1_0:
+            return cls(**{name: codec.unpack(payload, offset)
+                          for name, codec, offset in _layout(cls)[:-1]})
         return super().from_payload(payload)
 
 

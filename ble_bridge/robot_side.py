@@ -14,23 +14,26 @@ the brain of RobotLab's virtual test robots (``robotlab.emulate``).
 
 from __future__ import annotations
 
+import random
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from .errors import ErrorCode, ProtocolError
 from .frames import DEFAULT_FRAME_SIZE
 from .handshake import PROTOCOL_VERSION
 from .messages import (Ack, Beep, Capability, Done, Drive, Heartbeat, HeartbeatAck, Hello,
-                       Identify, Info, Message, MotionState, MoveStraight, Nack, SetLed, Stop,
-                       StopAll, Subscribe, Telemetry, Turn, encode)
+                       Identify, Info, Message, MotionState, MoveStraight, Nack, Resume, SetLed,
+                       Stop, StopAll, Subscribe, Telemetry, Turn, encode)
 from .reader import FrameReader
 
 #: What RobotLab's classroom robot has: every capability of protocol 1.0.
 ALL_CAPABILITIES = Capability(0x07FF)
 #: Commands the robot remembers for de-duplication (docs/protocol.md, "Retransmission").
 DEDUP_WINDOW = 8
+#: Seconds after a lost link during which RESUME can continue that session (docs/protocol.md).
+RESUME_WITHIN_S = 10.0
 #: How many executed commands ``RobotProtocol.executed`` keeps (a day of heartbeats would not fit).
 EXECUTED_KEPT = 1000
 #: Seconds of slack when comparing times, so that 0.1 + 0.05 counts as 0.15.
@@ -104,6 +107,15 @@ class _Remembered:
 
 
 @dataclass
+class _Previous:
+    """The session a lost link ended, kept for RESUME until ``until_s`` (robot clock)."""
+
+    token: int
+    window: list[_Remembered]
+    until_s: float
+
+
+@dataclass
 class _Motion:
     """A running MOVE_STRAIGHT, TURN or STOP."""
 
@@ -125,14 +137,17 @@ class RobotProtocol:
     For tests: ``executed`` holds (seq, type) of the latest commands carried
     out (not refused, not a retransmission); ``watchdog_trips`` counts the
     watchdog stops in this session; ``in_session`` tells whether HELLO has
-    been answered with INFO on this link.
+    been answered with INFO on this link; ``session_token`` is the token of
+    this session's INFO (None for a 1.0 client). ``session_tokens()`` picks a
+    new token (1-65535) for every session, at random by default.
     """
 
     def __init__(self, body: RobotBody, *, short_id: int, send: Callable[[bytes], object],
                  now: Callable[[], float], profile_id: int = 1,
                  capabilities: Capability = ALL_CAPABILITIES, watchdog_ms: int = 500,
                  max_frame: int = DEFAULT_FRAME_SIZE, firmware: tuple[int, int, int] = (1, 0, 0),
-                 min_telemetry_ms: int = 50):
+                 min_telemetry_ms: int = 50,
+                 session_tokens: Callable[[], int] | None = None):
         self.body = body
         # Constructing INFO now checks every value's range once.
         self.info = Info(*PROTOCOL_VERSION, *firmware, profile_id=profile_id,
@@ -140,6 +155,9 @@ class RobotProtocol:
                          watchdog_ms=watchdog_ms, telemetry_min_interval_ms=min_telemetry_ms,
                          robot_id=short_id)
         self._send, self._now = send, now
+        self._session_tokens = session_tokens or (lambda: random.randint(1, 0xFFFF))
+        self.session_token: int | None = None
+        self._previous: _Previous | None = None     # the lost session RESUME may continue
         self.executed: deque[tuple[int, int]] = deque(maxlen=EXECUTED_KEPT)
         self.watchdog_trips = 0
         self.in_session = False
@@ -182,8 +200,12 @@ class RobotProtocol:
         self._tick_telemetry()
 
     def link_lost(self) -> None:
-        """The BLE link dropped: stop at once and end the session."""
-        self._stop_everything()
+        """The BLE link dropped: stop at once and end the session (kept for RESUME a while)."""
+        interrupted = self._stop_everything()
+        if interrupted is not None:     # unsent; a RESUMEd retransmission gets it
+            interrupted.remembered.done = encode(Done(interrupted.command_type,
+                                                      MotionState.INTERRUPTED), interrupted.seq)
+        self._keep_for_resume()
         self._end_session()
 
     # -- dispatch -----------------------------------------------------------------------
@@ -216,6 +238,8 @@ class RobotProtocol:
                 if remembered.done is not None:
                     self._send(remembered.done)
                 return
+        if not isinstance(message, (Heartbeat, Resume)):
+            self._previous = None       # RESUME comes right after INFO or not at all
         remembered = _Remembered(key)
         self._window.append(remembered)
         refusal = self._refusal(message)
@@ -231,6 +255,8 @@ class RobotProtocol:
         """(code, detail) of a NACK in the spec's order after the codec's checks, or None."""
         if not self.in_session:
             return ErrorCode.NOT_READY, 0
+        if isinstance(message, Resume) and not self._resumable(message.session_token):
+            return ErrorCode.NO_RESUME, 0
         needed = _NEEDS.get(type(message))
         if needed is not None and not self.info.capabilities & needed:
             return ErrorCode.UNSUPPORTED, needed.bit_length() - 1
@@ -253,12 +279,35 @@ class RobotProtocol:
         self.in_session = True
         self._reader.max_frame_size = min(hello.max_frame_size, self.info.max_frame_size)
         self.executed.append((seq, Hello.TYPE))
-        self._send(encode(self.info, seq))
+        # A 1.0 client knows no session token: its INFO is the 1.0 one, without it.
+        token = None
+        if hello.protocol_minor >= 1:
+            token = self._session_tokens()
+            while self._previous is not None and token == self._previous.token:
+                token = self._session_tokens()
+        self.session_token = token
+        self._send(encode(replace(self.info, session_token=token), seq))
+
+    def _keep_for_resume(self) -> None:
+        """On a lost link: keep this session for RESUME, or the one before if this one did
+        nothing yet (a reconnect whose link dropped again before RESUME)."""
+        now = self._now()
+        if self._previous is not None and now < self._previous.until_s:
+            return
+        self._previous = None
+        if self.in_session and self.session_token is not None:
+            self._previous = _Previous(self.session_token, list(self._window),
+                                       now + RESUME_WITHIN_S)
+
+    def _resumable(self, token: int) -> bool:
+        previous = self._previous
+        return previous is not None and previous.token == token and self._now() < previous.until_s
 
     def _end_session(self) -> None:
         self.in_session = False
         self._reader = FrameReader()
         self._window.clear()
+        self.session_token = None
         self._motion = None
         self._latest_motion = (0, MotionState.NONE)
         self.watchdog_trips = 0
@@ -283,6 +332,15 @@ class RobotProtocol:
     def _on_heartbeat(self, seq: int, _message: Heartbeat, remembered: _Remembered) -> None:
         motion_seq, state = self._latest_motion
         self._answer(remembered, seq, HeartbeatAck(motion_seq, state, self.watchdog_trips % 256))
+
+    def _on_resume(self, seq: int, message: Resume, remembered: _Remembered) -> None:
+        """Continue the lost session: its window (answers and DONEs) comes back, before the
+        few frames of this one (heartbeats, this RESUME); nothing else of it does."""
+        previous, self._previous = self._previous, None
+        window = previous.window + list(self._window)
+        self._window.clear()
+        self._window.extend(window)
+        self._answer(remembered, seq, Ack(message.TYPE))
 
     def _on_identify(self, seq: int, message: Identify, remembered: _Remembered) -> None:
         self.body.identify(message.duration_ms)

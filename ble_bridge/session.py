@@ -26,12 +26,16 @@ transport, anything in tests). Rules from docs/protocol.md:
   nothing else), so two lost heartbeats in a row never stop the robot;
 - TELEMETRY's wrapping counters are unwrapped into running totals.
 
-A lost link ends the session on the robot, which stops and forgets its
-de-duplication window. A motion that was running then ends with
-``link_lost=True``. A command still awaiting its answer may or may not have
-reached the robot: after the new handshake it is sent once more with its old
-``seq`` (``unpark``) unless it is a MOVE_STRAIGHT or TURN, which could then run
-twice; those end as ``Unanswered(resend=False)``, the robot standing still.
+A lost link ends the session on the robot, which stops. A motion that was
+running then ends with ``link_lost=True``. A command still awaiting its answer
+may or may not have reached the robot. With a robot of protocol 1.1 (its INFO
+has a ``session_token``) the command is parked, and after the new handshake
+``resume()`` gives a RESUME to send: if the robot ACKs it, it kept its
+de-duplication window, and ``unpark`` sends the command once more with its old
+``seq``: it runs at most once (a motion the lost link stopped ends with
+``link_lost=True``). Without a resume (a 1.0 robot, or NACK NO_RESUME) the
+command is sent again only if running it twice is harmless; a MOVE_STRAIGHT or
+TURN ends as ``Unanswered(resend=False)``, the robot standing still.
 """
 
 from __future__ import annotations
@@ -43,8 +47,8 @@ from .errors import ErrorCode, ProtocolError
 from .frames import DEFAULT_FRAME_SIZE, MAX_FRAME_SIZE
 from .handshake import PROTOCOL_VERSION, Agreement, check_compatible, negotiate
 from .messages import (NO_ECHO, Ack, Colour, Decoded, Done, Heartbeat, HeartbeatAck, Hello,
-                       Info, Message, MotionState, MoveStraight, Nack, SensorBits, Stop, StopAll,
-                       Telemetry, Turn, encode, unwrap)
+                       Info, Message, MotionState, MoveStraight, Nack, Resume, SensorBits, Stop,
+                       StopAll, Telemetry, Turn, encode, unwrap)
 from .reader import FrameReader
 
 #: Seconds without an answer before a command is sent again (docs/protocol.md).
@@ -88,7 +92,8 @@ class Outgoing:
     seq: int
     message: Message
     frame: bytes
-    #: Sent once more after a reconnect if the lost link swallowed its answer.
+    #: Sent once more after a reconnect if the lost link swallowed its answer, even when
+    #: the robot could not RESUME (running it twice is harmless).
     resend_after_reconnect: bool = False
     sent_at: float | None = None
     retransmissions: int = 0
@@ -134,7 +139,7 @@ class VersionMismatch(NamedTuple):
 
 
 class Answered(NamedTuple):
-    """The command awaiting its answer got an ACK or a NACK."""
+    """The command awaiting its answer (RESUME included) got an ACK or a NACK."""
 
     outgoing: Outgoing
     answer: Ack | Nack
@@ -142,7 +147,9 @@ class Answered(NamedTuple):
 
 class Unanswered(NamedTuple):
     """The link went down while ``outgoing`` awaited its answer. With ``resend`` it is
-    parked and goes out again after the next handshake (``unpark``); without, it is dropped."""
+    parked for the next handshake (``unpark`` sends it again, or reports it as
+    ``Unanswered(resend=False)`` if it may not run twice and RESUME failed); without, it
+    is dropped."""
 
     outgoing: Outgoing
     resend: bool
@@ -234,6 +241,13 @@ class ClientSession:
         self.in_flight: Outgoing | None = None
         #: A command whose answer a lost link swallowed, to send again (``unpark``).
         self.parked: Outgoing | None = None
+        #: The token of the session a lost link ended, for RESUME (robots of 1.1 and later).
+        self.lost_session_token: int | None = None
+        #: Whether the robot accepted RESUME in this session.
+        self.resumed = False
+        self._resume: Outgoing | None = None
+        # Motions sent again after a RESUME: a DONE INTERRUPTED means the lost link stopped them.
+        self._resent_motions: set[int] = set()
         self._hello: Outgoing | None = None
         #: ACKed motions awaiting their DONE: seq -> command type.
         self.motions: dict[int, int] = {}
@@ -280,7 +294,11 @@ class ClientSession:
 
     def hello(self) -> Outgoing:
         """Start a (new) session: HELLO, awaiting INFO. Whatever the robot did stops."""
+        if self.in_flight is not None and self.in_flight in (self._hello, self._resume):
+            self.in_flight = None   # a handshake on a link that dropped half-way
         self._require_free()
+        self._resume = None
+        self.resumed = False
         self.in_session = False
         self.agreement = None
         # A new session, and bytes of the old one may be cut short: start reading afresh.
@@ -319,13 +337,36 @@ class ClientSession:
         self.last_sent_at = now
         self.counters.frames_sent += 1
 
-    def unpark(self) -> Outgoing | None:
-        """In the new session: the parked command, to send once more with its old ``seq``."""
+    def resume(self) -> Outgoing | None:
+        """Right after INFO on a new link: RESUME, awaiting its answer, if a command is parked
+        and both the lost session and this one have a session token; else None."""
+        self._require_free()
+        self.resumed = False
+        token = self.lost_session_token
+        if (self.parked is None or token is None or not self.in_session
+                or self.info.session_token is None or self.agreement.protocol_minor < 1):
+            return None
+        self._resume = self.in_flight = self.build(Resume(token))
+        return self._resume
+
+    def unpark(self) -> Outgoing | Unanswered | None:
+        """In the new session: the parked command, to send once more with its old ``seq``.
+
+        After an accepted RESUME every parked command goes out again; otherwise only
+        one with ``resend_after_reconnect``: the others come back as
+        ``Unanswered(resend=False)``, for the caller to report.
+        """
         self._require_free()
         out, self.parked = self.parked, None
-        if out is not None:
-            out.retransmissions = 0
-            self.in_flight = out
+        self.lost_session_token = None
+        if out is None:
+            return None
+        if not (self.resumed or out.resend_after_reconnect):
+            return Unanswered(out, resend=False)
+        if self.resumed and out.message.TYPE in MOTION_TYPES:
+            self._resent_motions.add(out.seq)
+        out.retransmissions = 0
+        self.in_flight = out
         return out
 
     def drop_parked(self) -> Outgoing | None:
@@ -371,19 +412,28 @@ class ClientSession:
     # -- the link ---------------------------------------------------------------
 
     def link_lost(self) -> list[MotionEnded | Unanswered]:
-        """The link went down: the robot stopped, ended the session and forgot its window.
+        """The link went down: the robot stopped and ended the session.
 
         Motions awaiting DONE end with ``link_lost=True``; a command awaiting
-        its answer is parked or dropped (``Unanswered``).
+        its answer is parked (``Unanswered(resend=True)``) if the session can be
+        resumed (robot and client of 1.1 or later) or if it may run twice, else
+        dropped (``Unanswered(resend=False)``).
         """
         events: list[MotionEnded | Unanswered] = self.link_lost_motions()
+        if self.in_session and self.agreement.protocol_minor >= 1:
+            self.lost_session_token = self.info.session_token
+        else:
+            self.lost_session_token = None
         out = self.in_flight
-        if out is not None:
-            if out.resend_after_reconnect:
+        if out is not None and out is not self._resume:
+            keep = out.resend_after_reconnect or self.lost_session_token is not None
+            if keep:
                 self.parked = out
-            events.append(Unanswered(out, out.resend_after_reconnect))
+            events.append(Unanswered(out, keep))
         self.in_flight = None
         self._hello = None
+        self._resume = None
+        self.resumed = False
         self.in_session = False
         self._heartbeats.clear()
         self._stop_alls.clear()
@@ -428,7 +478,7 @@ class ClientSession:
             if self.motions.get(seq) == message.command_type:
                 del self.motions[seq]
                 self._acked_at.pop(seq, None)
-                return [MotionEnded(seq, message.command_type, message.status)]
+                return [self._ended(seq, message.command_type, message.status)]
         elif isinstance(message, HeartbeatAck) and seq in self._heartbeats:
             self._answers_received += 1
             return self._heartbeat_answer(seq, message)
@@ -453,12 +503,19 @@ class ClientSession:
         ended = [motion._replace(link_lost=False) for motion in self.link_lost_motions()]
         return [*ended, HandshakeDone(info, self.agreement)]
 
+    def _ended(self, seq: int, kind: int, status: MotionState) -> MotionEnded:
+        """A motion's end; one sent again after RESUME and interrupted was stopped by the link."""
+        resent = seq in self._resent_motions
+        self._resent_motions.discard(seq)
+        return MotionEnded(seq, kind, status, link_lost=resent and status == MotionState.INTERRUPTED)
+
     def link_lost_motions(self) -> list[MotionEnded]:
         """End every motion awaiting DONE as stopped by a lost link."""
         ended = [MotionEnded(seq, kind, MotionState.INTERRUPTED, link_lost=True)
                  for seq, kind in self.motions.items()]
         self.motions.clear()
         self._acked_at.clear()
+        self._resent_motions.clear()
         return ended
 
     def _answer(self, decoded: Decoded) -> list[Event]:
@@ -466,6 +523,9 @@ class ClientSession:
         out = self.in_flight
         if out is not None and seq == out.seq and answer.command_type == out.message.TYPE:
             self.in_flight = None
+            if out is self._resume:
+                self._resume = None
+                self.resumed = isinstance(answer, Ack)
             if isinstance(answer, Nack):
                 if out is self._hello and answer.code == ErrorCode.VERSION:
                     return [VersionMismatch(answer.detail, None)]
@@ -497,7 +557,7 @@ class ClientSession:
                 status = MotionState.INTERRUPTED  # a newer motion replaced it
             del self.motions[motion_seq]
             del self._acked_at[motion_seq]
-            events.append(MotionEnded(motion_seq, kind, status))
+            events.append(self._ended(motion_seq, kind, status))
         events.append(HeartbeatAnswered(seq, answer))
         return events
 

@@ -206,10 +206,14 @@ class RobotLink:
     def command(self, message: Message, timeout: float | None = None) -> Accepted:
         """Send ``message`` and wait for its ACK; retransmits, and waits through a reconnect.
 
+        If the link drops before the answer, the command is sent again after the
+        reconnect with its old ``seq`` when the robot RESUMEs the session (protocol
+        1.1: it then runs at most once) or when running it twice is harmless.
         LinkError "refused" (``details["nack"]``), "no_answer", "link_interrupted"
-        (a move or turn whose answer the lost link swallowed: not sent again, so
-        it cannot run twice), "link_lost" or "closed". ``timeout`` (s) bounds the
-        whole wait; by default the retransmissions and the reconnect bound it.
+        (a move or turn whose answer the lost link swallowed and the robot could not
+        resume: not sent again, so it cannot run twice), "link_lost" or "closed".
+        ``timeout`` (s) bounds the whole wait; by default the retransmissions and the
+        reconnect bound it.
         """
         with self._command_lock:  # one command awaits its answer at a time
             return self._call(self._command(message), timeout)
@@ -418,7 +422,8 @@ class RobotLink:
         return self.info
 
     async def _establish(self) -> Info:
-        """Connect to the device, find the UART, HELLO/INFO, SUBSCRIBE; resend a parked command."""
+        """Connect to the device, find the UART, HELLO/INFO, RESUME, SUBSCRIBE; resend a parked
+        command (or report it, if it may not run twice and the robot could not resume)."""
         session = self._session
         client = BleakClient(self._device, timeout=self._connect_timeout_s,
                              backend=self._client_backend,
@@ -447,7 +452,9 @@ class RobotLink:
                                       lambda _characteristic, data: self._received(conn, data))
             info = await self._handshake(conn)
             parked = session.unpark()
-            if parked is not None:
+            if isinstance(parked, Unanswered):     # its caller hears "link_interrupted"
+                self._resolve(self._waiters.get(parked.outgoing.seq), parked)
+            elif parked is not None:
                 await self._send(parked)
             return info
         except (Exception, asyncio.CancelledError) as error:
@@ -466,6 +473,10 @@ class RobotLink:
         if isinstance(result, VersionMismatch):
             raise LinkError("version", f"the robot speaks protocol {result.robot_major}.x",
                             robot_major=result.robot_major)
+        resume = session.resume()   # right after INFO, if a command awaits its answer
+        if resume is not None:
+            answer = await self._until_lost(conn, self._exchange(resume))
+            logger.debug("RESUME %s", "accepted" if isinstance(answer, Ack) else "refused")
         answer = await self._until_lost(conn, self._exchange(session.command(self._subscription)))
         if isinstance(answer, Nack):
             raise LinkError("refused", f"SUBSCRIBE: {answer.code.name}", nack=answer)

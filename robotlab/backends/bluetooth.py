@@ -12,7 +12,12 @@ link's errors into friendly messages.
   and ``while robot.distance() > 15: pass`` runs at the telemetry rate.
 - ``wait(seconds)`` sleeps in real time.
 - A lost link stops the robot (the robot does that itself). If the link comes
-  back while the robot was meant to move, the pupil's next call says so.
+  back while the robot was meant to move, the pupil's next call says so. A
+  command whose answer the lost link swallowed is sent again once the link is
+  back and the robot resumed the session (protocol 1.1), and the pupil's call
+  returns normally: the robot de-duplicates it, so it runs once. Only if the
+  robot cannot resume (a 1.0 robot, a restart) is a move or turn not sent
+  again and the pupil told to run the cell again (``ble_link_interrupted``).
 - A robot takes one connection at a time, so a new ``Robot("ble")`` takes the
   robot over from an earlier one in the same kernel (a re-run cell): the
   earlier link to that name, or with no name every earlier link, is closed.

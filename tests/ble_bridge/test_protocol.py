@@ -88,7 +88,8 @@ def test_type_codes_never_look_like_default_frame_lengths_and_show_the_direction
 
 
 def test_hello_has_its_frozen_layout_and_our_version_by_default():
-    assert encode(Hello(), 1) == bytes.fromhex("07 20 01 01 00 14 AA")
+    assert encode(Hello(), 1) == bytes.fromhex("07 20 01 01 01 14 BF")
+    assert encode(Hello(1, 0), 1) == bytes.fromhex("07 20 01 01 00 14 AA")   # a 1.0 client's
 
 
 @given(st.binary(max_size=300))
@@ -393,9 +394,19 @@ def test_the_example_exchange_in_the_spec_decodes_as_described():
 
 
 def test_the_spec_states_its_version_licence_and_changelog():
-    assert SPEC.startswith("# The RobotLab protocol, version 1.0.0")
+    assert SPEC.startswith("# The RobotLab protocol, version 1.1.0")
     assert "CC BY 4.0" in SPEC.split("\n## ")[0]
-    assert "### 1.0.0" in SPEC.split("## Changelog")[1]
+    assert "### 1.1.0" in SPEC.split("## Changelog")[1] and "### 1.0.0" in SPEC.split("## Changelog")[1]
+
+
+def test_info_carries_a_session_token_since_1_1_and_a_1_0_info_still_decodes():
+    old = bytes.fromhex("12 A0 01 01 00 01 00 00 01 FF 07 14 F4 01 32 00 3F 27")   # 1.0.0's example
+    assert decode(old).message.session_token is None and encode(decode(old).message, 1) == old
+    new = Info(1, 1, 1, 0, 0, 1, Capability(0x07FF), 20, 500, 50, 0x3F, session_token=0x1234)
+    assert len(encode(new, 1)) == 20 == Info.payload_size() + 4
+    assert decode(encode(new, 1)).message == new
+    with pytest.raises(ProtocolError):
+        Info(1, 1, 1, 0, 0, 1, Capability(0), 20, 500, 50, 0x3F, session_token=0)
 
 
 def test_protocol_error_is_a_value_error_with_a_reason():

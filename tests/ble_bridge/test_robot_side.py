@@ -7,9 +7,9 @@ import pytest
 
 from ble_bridge import (Ack, Beep, Capability, Colour, Done, Drive, ErrorCode, Heartbeat,
                         HeartbeatAck, Hello, Identify, Info, MotionState, MoveStraight, Nack,
-                        ProtocolError, SensorBits, SetLed, Stop, StopAll, Subscribe, Telemetry,
-                        Turn, decode, encode, encode_frame)
-from ble_bridge.robot_side import ALL_CAPABILITIES, DEDUP_WINDOW, RobotProtocol
+                        ProtocolError, Resume, SensorBits, SetLed, Stop, StopAll, Subscribe,
+                        Telemetry, Turn, decode, encode, encode_frame)
+from ble_bridge.robot_side import ALL_CAPABILITIES, DEDUP_WINDOW, RESUME_WITHIN_S, RobotProtocol
 
 SPEC = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text(encoding="utf-8")
 TICK_MS = 10
@@ -148,14 +148,15 @@ def telemetry_of(answers):
 
 def example_rows():
     rows = re.findall(r"^\| (\d+) \| (C→R|R→C) \| `([0-9A-F ]+)` \|", SPEC, flags=re.MULTILINE)
+    """The spec's example tables: the session, the resumed session, the other major version."""
     frames = [bytes.fromhex(hex_bytes) for _, _, hex_bytes in rows]
-    first = [int(number) for number, _, _ in rows].index(1, 1)
-    return dict(enumerate(frames[:first], 1)), dict(enumerate(frames[first:], 1))
+    starts = [i for i, (number, _, _) in enumerate(rows) if number == "1"] + [len(rows)]
+    return [dict(enumerate(frames[start:end], 1)) for start, end in zip(starts, starts[1:])]
 
 
 def test_the_robot_answers_the_spec_example_exchange_byte_for_byte():
-    rows, _ = example_rows()
-    robot = Robot(short_id=0x3F)
+    rows, _, _ = example_rows()
+    robot = Robot(short_id=0x3F, session_tokens=iter([0x1234, 0x5678]).__next__)
     robot.body.reading = decode(rows[5]).message
     assert robot.write(rows[1]) == [decode(rows[2])]                # HELLO -> INFO
     robot.clock.s = 12.345
@@ -176,10 +177,21 @@ def test_the_robot_answers_the_spec_example_exchange_byte_for_byte():
     assert list(robot.protocol.executed) == [(1, 0x20), (2, 0x50), (3, 0x30), (4, 0x21), (5, 0x31),
                                        (7, 0x40), (8, 0x22)]
     assert robot.sent == []
+    # The link drops right after SET_LED green; the client reconnects and resumes.
+    _, resumed, _ = example_rows()
+    robot.clock.s += 1.0
+    robot.protocol.receive(resumed[1])
+    assert robot.take() == [decode(resumed[2])]                     # ACK of SET_LED, lost
+    robot.protocol.link_lost()
+    robot.clock.s += 2.0
+    assert robot.write(resumed[3]) == [decode(resumed[4])]          # HELLO -> INFO, token 0x5678
+    assert robot.write(resumed[5]) == [decode(resumed[6])]          # RESUME 0x1234 -> ACK
+    assert robot.write(resumed[7]) == [decode(resumed[8])]          # SET_LED again -> from the window
+    assert robot.body.count("set_led") == 2                         # red, then green once
 
 
 def test_a_client_of_another_major_version_gets_nack_version_as_in_the_spec():
-    _, rows = example_rows()
+    _, _, rows = example_rows()
     robot = Robot()
     assert robot.write(rows[1]) == [decode(rows[2])]
     assert not robot.protocol.in_session
@@ -194,9 +206,14 @@ def test_hello_is_answered_by_info_with_the_robots_values_and_the_echoed_seq():
                   watchdog_ms=800, max_frame=64, firmware=(2, 3, 4), min_telemetry_ms=20)
     [answer] = robot.command(Hello(), seq=200)
     assert answer.seq == 200
-    assert answer.message == Info(1, 0, 2, 3, 4, 128, Capability.MOTORS | Capability.LED, 64, 800,
-                                  20, 0x2A)
+    token = answer.message.session_token
+    assert answer.message == Info(1, 1, 2, 3, 4, 128, Capability.MOTORS | Capability.LED, 64, 800,
+                                  20, 0x2A, session_token=token)
+    assert 1 <= token <= 0xFFFF and robot.protocol.session_token == token
     assert robot.protocol.in_session and list(robot.protocol.executed) == [(200, Hello.TYPE)]
+    # A 1.0 client gets the 1.0 INFO, without a token (it would not know its length).
+    [answer] = robot.command(Hello(1, 0), seq=201)
+    assert answer.message.session_token is None and len(encode(answer.message, 201)) == 18
 
 
 def test_impossible_robot_settings_fail_when_the_protocol_is_made():
@@ -588,3 +605,106 @@ def test_link_loss_halts_and_ends_the_session(ready):
     assert messages(ready.command(Heartbeat())) == [Nack(Heartbeat.TYPE, ErrorCode.NOT_READY, 0)]
     ready.hello()
     assert messages(ready.command(Heartbeat())) == [HeartbeatAck(0, MotionState.NONE, 0)]
+
+
+# -- resuming a session (1.1) ---------------------------------------------------------------
+
+def lost_and_back(robot, after_s=1.0):
+    """Lose the link, let ``after_s`` pass, HELLO again; return the old and the new token."""
+    old = robot.protocol.session_token
+    robot.protocol.link_lost()
+    robot.take()
+    robot.clock.s += after_s
+    [info] = robot.hello()
+    assert info.message.session_token not in (None, old)
+    return old, info.message.session_token
+
+
+def test_a_resumed_session_answers_a_command_it_carried_out_from_the_window(ready):
+    led = encode(SetLed(0, 255, 0), 9)
+    assert ready.write(led) == [(9, Ack(SetLed.TYPE))]          # lost with the link
+    old, new = lost_and_back(ready)
+    assert ready.command(Resume(old), seq=11) == [(11, Ack(Resume.TYPE))]
+    assert ready.write(led) == [(9, Ack(SetLed.TYPE))]          # from the window
+    assert ready.body.count("set_led") == 1
+    assert ready.protocol.session_token == new                  # the new session's token goes on
+    assert (11, Resume.TYPE) in ready.protocol.executed
+    assert ready.command(Resume(old), seq=11) == [(11, Ack(Resume.TYPE))]   # de-duplicated too
+
+
+def test_a_command_that_never_arrived_runs_once_after_the_resume(ready):
+    ready.command(SetLed(1, 1, 1), seq=8)
+    old, _ = lost_and_back(ready)
+    assert ready.command(Resume(old), seq=11) == [(11, Ack(Resume.TYPE))]
+    led = encode(SetLed(0, 255, 0), 9)
+    assert ready.write(led) == [(9, Ack(SetLed.TYPE))] == ready.write(led)
+    assert ready.body.count("set_led") == 2                     # (1, 1, 1) and green, once
+
+
+def test_a_move_the_lost_link_stopped_answers_done_interrupted_and_never_runs_again(ready):
+    move = encode(MoveStraight(1000, 50), 9)
+    assert messages(ready.write(move)) == [Ack(MoveStraight.TYPE)]
+    old, _ = lost_and_back(ready)
+    assert ready.body.count("halt") == 3                        # HELLO's, the link's, HELLO's
+    ready.command(Resume(old), seq=11)
+    assert ready.write(move) == [(9, Ack(MoveStraight.TYPE)),
+                                 (9, Done(MoveStraight.TYPE, MotionState.INTERRUPTED))]
+    assert ready.body.count("straight") == 1 and not ready.body.is_moving
+
+
+def test_a_completed_move_answers_done_completed_after_the_resume(ready):
+    move = encode(MoveStraight(0, 50), 9)
+    assert messages(ready.write(move)) == [Ack(MoveStraight.TYPE),
+                                          Done(MoveStraight.TYPE, MotionState.COMPLETED)]
+    old, _ = lost_and_back(ready)
+    ready.command(Resume(old), seq=11)
+    assert messages(ready.write(move)) == [Ack(MoveStraight.TYPE),
+                                           Done(MoveStraight.TYPE, MotionState.COMPLETED)]
+    assert ready.body.count("straight") == 1
+
+
+@pytest.mark.parametrize("case", ["wrong token", "expired", "after another command",
+                                  "no lost session", "new hello during the session"])
+def test_resume_is_refused_and_the_new_session_goes_on_with_an_empty_window(ready, case):
+    led = encode(SetLed(0, 255, 0), 9)
+    ready.write(led)
+    if case == "no lost session":
+        old = ready.protocol.session_token
+        ready.hello()
+    elif case == "new hello during the session":
+        old = ready.protocol.session_token
+        ready.hello()               # a deliberate new session keeps nothing for RESUME
+    else:
+        old, _ = lost_and_back(ready, after_s=RESUME_WITHIN_S + 0.1 if case == "expired" else 1.0)
+    if case == "wrong token":
+        old = old % 0xFFFF + 1
+    if case == "after another command":
+        ready.command(Subscribe(0, 0, 0, False), seq=10)
+    assert ready.command(Resume(old), seq=11) == [(11, Nack(Resume.TYPE, ErrorCode.NO_RESUME, 0))]
+    assert ready.write(led) == [(9, Ack(SetLed.TYPE))]
+    assert ready.body.count("set_led") == 2                     # a new command of the new session
+    assert (11, Resume.TYPE) not in ready.protocol.executed
+
+
+def test_heartbeats_between_info_and_resume_are_allowed_and_a_reconnect_may_fail_half_way(ready):
+    led = encode(SetLed(0, 255, 0), 9)
+    ready.write(led)
+    old, _ = lost_and_back(ready)
+    ready.protocol.link_lost()          # the reconnect's link drops too, before RESUME
+    ready.clock.s += 1.0
+    ready.hello()
+    ready.command(Heartbeat(), seq=10)
+    assert ready.command(Resume(old), seq=11) == [(11, Ack(Resume.TYPE))]
+    assert ready.write(led) == [(9, Ack(SetLed.TYPE))]
+    assert ready.body.count("set_led") == 1
+
+
+def test_resume_needs_a_session_and_a_1_0_client_gets_no_token(robot):
+    assert messages(robot.command(Resume(1))) == [Nack(Resume.TYPE, ErrorCode.NOT_READY, 0)]
+    [info] = robot.hello(protocol_minor=0)
+    assert info.message.session_token is None and robot.protocol.session_token is None
+    robot.command(SetLed(1, 1, 1))
+    robot.protocol.link_lost()
+    robot.hello()
+    # Nothing was kept of the 1.0 session: no token could name it.
+    assert messages(robot.command(Resume(1))) == [Nack(Resume.TYPE, ErrorCode.NO_RESUME, 0)]

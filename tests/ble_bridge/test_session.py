@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ble_bridge import (Ack, Beep, Colour, Done, Drive, ErrorCode, Heartbeat, HeartbeatAck, Hello,
-                        Info, MotionState, MoveStraight, Nack, SensorBits, SetLed, Stop, StopAll,
-                        Subscribe, Telemetry, Turn, encode, wrap)
+                        Info, MotionState, MoveStraight, Nack, Resume, SensorBits, SetLed, Stop,
+                        StopAll, Subscribe, Telemetry, Turn, encode, wrap)
 from ble_bridge.frames import encode_frame
 from ble_bridge.session import (Answered, ClientSession, GaveUp, HandshakeDone, HeartbeatAnswered,
                                 LinkError, MotionEnded, Outgoing, StopAllAcked, TelemetryReceived,
@@ -59,7 +59,7 @@ def test_the_session_plays_the_client_side_of_the_specs_example_exchange():
     assert sent(session, session.hello()).frame == frames[1]
     handshake = robot_says(2)[-1]
     assert isinstance(handshake, HandshakeDone) and handshake.info.robot_id == 0x3F
-    assert session.agreement == (0, 20) and session.heartbeat_period_s == pytest.approx(0.5 / 3)
+    assert session.agreement == (1, 20) and session.heartbeat_period_s == pytest.approx(0.5 / 3)
     assert sent(session, session.command(Subscribe(50, 50, 0, True))).frame == frames[3]
     assert isinstance(robot_says(4)[0], Answered)
     first = robot_says(5)[0]
@@ -98,7 +98,7 @@ def test_every_frame_takes_the_next_seq_and_it_wraps_after_255():
 def test_hello_offers_the_clients_frame_size_and_the_session_uses_the_smaller_one():
     session = ClientSession(max_frame_size=244)
     hello = session.hello()
-    assert hello.message == Hello(1, 0, 244) and session.frame_limit == 20
+    assert hello.message == Hello(1, 1, 244) and session.frame_limit == 20
     session.receive(encode(replace(INFO, max_frame_size=64), hello.seq), 0.0)
     assert session.in_session and session.frame_limit == 64
     assert session.reader.max_frame_size == 64
@@ -305,6 +305,108 @@ def test_a_move_whose_answer_the_lost_link_swallowed_is_not_sent_again():
     move = session.command(Turn(9000, 50))
     assert session.link_lost() == [Unanswered(move, resend=False)]
     assert session.parked is None
+
+
+# -- resuming the session (1.1) ------------------------------------------------------------------
+
+INFO_1_1 = replace(INFO, protocol_minor=1, session_token=0x1234)
+
+
+def reconnected(session, token=0x5678, info=INFO_1_1, now=1.0):
+    """The new link's handshake: HELLO, INFO with ``token``; return HandshakeDone's events."""
+    hello = sent(session, session.hello(), now)
+    return session.receive(encode(replace(info, session_token=token), hello.seq), now)
+
+
+@pytest.mark.parametrize("message", [SetLed(0, 255, 0), MoveStraight(300, 50), Turn(9000, 30)])
+def test_after_an_accepted_resume_the_parked_command_goes_out_again_with_its_old_seq(message):
+    session = opened(info=INFO_1_1)
+    pending = sent(session, session.command(message))
+    assert session.link_lost() == [Unanswered(pending, resend=True)]    # parked, moves too
+    assert session.parked is pending and session.lost_session_token == 0x1234
+    reconnected(session)
+    resume = sent(session, session.resume())
+    assert resume.message == Resume(0x1234) and session.in_flight is resume
+    assert answer(session, Ack(Resume.TYPE), resume.seq) == [Answered(resume, Ack(Resume.TYPE))]
+    assert session.resumed
+    assert session.unpark() is pending and session.in_flight is pending
+    assert pending.frame == encode(message, pending.seq)               # the same bytes
+    assert session.lost_session_token is None and session.parked is None
+
+
+def test_a_resent_move_that_the_lost_link_stopped_ends_as_stopped_by_the_link():
+    session = opened(info=INFO_1_1)
+    move = sent(session, session.command(MoveStraight(300, 50)))
+    session.link_lost()
+    reconnected(session)
+    resume = sent(session, session.resume())
+    answer(session, Ack(Resume.TYPE), resume.seq)
+    session.unpark()
+    answer(session, Ack(MoveStraight.TYPE), move.seq)
+    assert answer(session, Done(MoveStraight.TYPE, MotionState.INTERRUPTED), move.seq) == [
+        MotionEnded(move.seq, MoveStraight.TYPE, MotionState.INTERRUPTED, link_lost=True)]
+
+
+def test_a_resent_move_that_completes_ends_normally():
+    session = opened(info=INFO_1_1)
+    move = sent(session, session.command(MoveStraight(300, 50)))
+    session.link_lost()
+    reconnected(session)
+    answer(session, Ack(Resume.TYPE), sent(session, session.resume()).seq)
+    session.unpark()
+    answer(session, Ack(MoveStraight.TYPE), move.seq)
+    assert answer(session, Done(MoveStraight.TYPE, MotionState.COMPLETED), move.seq) == [
+        MotionEnded(move.seq, MoveStraight.TYPE, MotionState.COMPLETED)]
+
+
+def test_a_refused_resume_sends_only_a_harmless_command_again():
+    for message, resent in ((SetLed(0, 255, 0), True), (Turn(9000, 30), False)):
+        session = opened(info=INFO_1_1)
+        pending = sent(session, session.command(message))
+        session.link_lost()
+        reconnected(session)
+        resume = sent(session, session.resume())
+        refusal = Nack(Resume.TYPE, ErrorCode.NO_RESUME, 0)
+        assert answer(session, refusal, resume.seq) == [Answered(resume, refusal)]
+        assert not session.resumed
+        if resent:
+            assert session.unpark() is pending
+        else:
+            assert session.unpark() == Unanswered(pending, resend=False)
+            assert session.in_flight is None
+
+
+def test_no_resume_with_a_1_0_robot_or_without_a_parked_command():
+    session = opened()                                  # a 1.0 INFO: no token
+    move = sent(session, session.command(Turn(9000, 30)))
+    assert session.link_lost() == [Unanswered(move, resend=False)]
+    assert session.lost_session_token is None
+    reconnected(session, info=INFO, token=None)
+    assert session.resume() is None and session.unpark() is None
+    # A 1.1 robot, but nothing awaited its answer when the link dropped.
+    session = opened(info=INFO_1_1)
+    session.link_lost()
+    reconnected(session)
+    assert session.resume() is None
+    # A 1.1 robot that a 1.0 robot replaced (firmware downgraded) between the two links.
+    session = opened(info=INFO_1_1)
+    sent(session, session.command(SetLed(1, 2, 3)))
+    session.link_lost()
+    reconnected(session, info=INFO, token=None)
+    assert session.resume() is None and session.unpark() is not None
+
+
+def test_a_handshake_cut_short_during_resume_can_start_again():
+    session = opened(info=INFO_1_1)
+    pending = sent(session, session.command(SetLed(0, 255, 0)))
+    session.link_lost()
+    reconnected(session)
+    sent(session, session.resume())                     # and the link drops, unanswered
+    reconnected(session, token=0x9ABC, now=2.0)
+    resume = session.resume()
+    assert resume.message == Resume(0x1234)             # still the lost session's token
+    answer(session, Ack(Resume.TYPE), resume.seq)
+    assert session.unpark() is pending
 
 
 def test_link_error_is_a_connection_error_with_a_reason_and_details():

@@ -23,7 +23,7 @@ from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailabl
 
 from ble_bridge import (Capability, Decoded, Drive, ErrorCode, FrameReader, Heartbeat, Hello,
                         MotionState,
-                        MoveStraight, Nack, SetLed, Stop, Subscribe, Turn, encode)
+                        MoveStraight, Nack, Resume, SetLed, Stop, Subscribe, Turn, encode)
 from ble_bridge.robot_side import ALL_CAPABILITIES
 from ble_bridge.transport import READY, RobotLink
 from ble_bridge.virtual import NusPeripheral, VirtualRadio, backends
@@ -251,6 +251,77 @@ def test_a_link_dropped_mid_move_stops_the_robot_and_the_move_never_runs_twice(r
     assert executed_types(virtual).count(Hello.TYPE) == 2
 
 
+def drop_the_link_on(virtual, command_type, *, carried_out):
+    """Make ``virtual`` lose its link when the next frame of ``command_type`` arrives: after
+    carrying it out with its answers swallowed (``carried_out``), or before it gets it at all.
+    Returns the list the dropped frame is put into (radio loop)."""
+    protocol, dropped = virtual.protocol, []
+    original = protocol.receive
+
+    def receive(data):
+        if dropped or len(data) < 2 or data[1] != command_type:
+            original(data)
+            return
+        dropped.append(bytes(data))
+        if carried_out:
+            virtual.peripheral.notify = lambda frame: None    # the answers are lost
+            try:
+                original(data)
+            finally:
+                del virtual.peripheral.notify
+        virtual.drop_link()
+
+    protocol.receive = receive
+    return dropped
+
+
+def seqs_executed(virtual, command_type):
+    return [seq for seq, kind in virtual.protocol.executed if kind == command_type]
+
+
+def test_a_command_whose_ack_a_dropped_link_swallowed_runs_once_after_the_session_resumes(room):
+    (virtual,) = room.start()
+    robot = room.robot("ble", name="RobotLab-07")
+    link = robot._backend._link
+    assert link.info.session_token is not None
+    dropped = drop_the_link_on(virtual, SetLed.TYPE, carried_out=True)
+    robot.led("rød")                                     # returns normally, after the reconnect
+    assert dropped and link.losses == 1 and link.state == READY
+    assert virtual.body.led_rgb == (255, 0, 0)
+    # Sent twice with the same seq, carried out once: the second ACK came from the window.
+    (seq,) = seqs_executed(virtual, SetLed.TYPE)
+    assert seq == dropped[0][2]
+    assert len(seqs_executed(virtual, Resume.TYPE)) == 1
+    assert executed_types(virtual).count(Hello.TYPE) == 2
+    robot.forward(2)                                     # and the next call knows nothing of it
+    assert executed_types(virtual).count(MoveStraight.TYPE) == 1
+
+
+def test_a_move_the_robot_never_got_before_the_link_dropped_runs_once_after_the_resume(room):
+    (virtual,) = room.start()
+    robot = room.robot("ble", name="RobotLab-07")
+    link = robot._backend._link
+    robot.speed = 100
+    dropped = drop_the_link_on(virtual, MoveStraight.TYPE, carried_out=False)
+    robot.forward(5)                                     # returns normally: the move ran once
+    assert dropped and link.losses == 1
+    assert robot.odometer() == pytest.approx(5, abs=0.1)
+    assert seqs_executed(virtual, MoveStraight.TYPE) == [dropped[0][2]]
+
+
+def test_a_move_the_dropped_link_stopped_is_not_run_again_after_the_resume(room):
+    (virtual,) = room.start()
+    robot = room.robot("ble", name="RobotLab-07")
+    dropped = drop_the_link_on(virtual, MoveStraight.TYPE, carried_out=True)
+    with pytest.raises(RobotConnectionError) as info:
+        robot.forward(60)
+    assert_friendly(info.value, "ble_link_interrupted", "RobotLab-07")
+    assert dropped and robot._backend._link.state == READY
+    assert robot.odometer() < 5                          # stopped at once by the lost link
+    assert seqs_executed(virtual, MoveStraight.TYPE) == [dropped[0][2]]   # once, not twice
+    assert len(seqs_executed(virtual, Resume.TYPE)) == 1
+
+
 def test_a_client_that_stops_heartbeating_trips_the_robots_watchdog(room):
     (virtual,) = room.start()
     robot = room.robot("ble", name="RobotLab-07")
@@ -309,7 +380,7 @@ def test_a_robot_of_another_major_version_says_which_side_to_update(room, major,
     room.closables.append(OtherVersionRobot(room.radio, "RobotLab-2A", major))
     with pytest.raises(RobotConnectionError) as info:
         room.robot("ble", name="RobotLab-2A")
-    assert_friendly(info.value, reason, "RobotLab-2A", f"{major}.x", "1.0")
+    assert_friendly(info.value, reason, "RobotLab-2A", f"{major}.x", "1.1")
     if major > 1:
         assert "pip install -U robotlab" in info.value.text("en")
 
