@@ -38,3 +38,7 @@ class RobotAttributeError(RobotLabError, AttributeError):
 
 class RobotConnectionError(RobotLabError, ConnectionError):
     """The robot cannot be reached or has been closed."""
+
+
+class RobotStoppedError(RobotLabError, RuntimeError):
+    """The pupil pressed Stop in the live view: the robot stopped and so did the program."""

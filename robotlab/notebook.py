@@ -1,8 +1,13 @@
-"""Notebook integration: a picture of the arena after each cell, and safety stops.
+"""Notebook integration: the live view, a picture after each cell, and safety stops.
 
 Registered once, on the first ``Robot()`` in an IPython kernel:
-- after every cell, each world that changed is shown as a static PNG (arena,
-  robots, trails), which also works in nbconvert, exported HTML and grading;
+- each simulated world gets a live view (``robotlab.view``) in the cell that
+  made its first robot; its display also carries a PNG, renewed after each
+  cell, for nbconvert, exported HTML and grading. With ``ROBOTLAB_VIEW=picture``
+  (or without a widget-capable kernel) each world that changed is shown as a
+  PNG after every cell instead;
+- a listener thread (``robotlab.control``) lets the view's Stop and pause
+  buttons act while a cell runs;
 - a cell that ends with an error or an interrupt stops every robot.
 Outside IPython nothing is registered.
 """
@@ -11,9 +16,13 @@ from __future__ import annotations
 
 import weakref
 
+from . import settings
+
 _robots: "weakref.WeakSet" = weakref.WeakSet()
 _shown: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _installed = False
+_executing = False
+_listener = None
 
 PICTURE_WIDTH_PX = 480
 
@@ -26,14 +35,78 @@ def _ipython():
     return get_ipython()
 
 
+def executing() -> bool:
+    """Whether a cell is running now (seen from any thread)."""
+    return _executing
+
+
 def track(robot) -> None:
     global _installed
     _robots.add(robot)
     shell = _ipython()
-    if shell is None or _installed:
+    if shell is None:
         return
-    shell.events.register("post_run_cell", _after_cell)
-    _installed = True
+    if not _installed:
+        shell.events.register("pre_run_cell", _before_cell)
+        shell.events.register("post_run_cell", _after_cell)
+        _installed = True
+    controls = getattr(robot._backend, "controls", None)
+    if controls is not None and getattr(shell, "kernel", None) is not None and \
+            settings.view() == "live":
+        _live_view(controls)
+
+
+def _live_view(controls) -> None:
+    """Show the world's live view, or tell it that a robot joined."""
+    if controls.view is not None:
+        controls.view.robots_changed()
+        return
+    try:
+        from .view import LiveView
+    except ImportError:     # no anywidget: pictures after each cell instead
+        return
+    kernel_id = _start_listener()
+    controls.view = LiveView(controls, kernel_id=kernel_id)
+    controls.view.display()
+
+
+def _start_listener() -> str:
+    """Start the kernel's control listener once; returns the kernel id ("" if unknown)."""
+    global _listener
+    from . import control
+    try:
+        from ipykernel.connect import get_connection_file
+        connection_file = get_connection_file()
+    except (ImportError, RuntimeError, AttributeError):
+        return ""
+    if _listener is None:
+        try:
+            _listener = control.ControlListener(control.socket_path(connection_file), _control)
+        except OSError:
+            return ""
+    return control.kernel_id_of(connection_file)
+
+
+def _control(request: dict) -> dict:
+    """A request from the server extension (listener thread)."""
+    from . import view
+    if request["action"] == "hello":
+        view.frontend_seen.set()
+        return {"views": [v.id for v in view.all_views()]}
+    target = view.view_by_id(request.get("view", ""))
+    targets = [target] if target is not None else view.all_views()
+    replies = [v.act(request["action"], request.get("value")) for v in targets]
+    return replies[0] if len(replies) == 1 else {"views": replies}
+
+
+def _before_cell(info=None) -> None:
+    """A new cell: forget Stop and pause from the last one."""
+    global _executing
+    import sys
+    view = sys.modules.get("robotlab.view")   # loaded only once a live view exists
+    for live in view.all_views() if view is not None else ():
+        live.cell_started()
+    _executing = True
 
 
 def _worlds():
@@ -46,6 +119,8 @@ def _worlds():
 
 
 def _after_cell(result) -> None:
+    global _executing
+    _executing = False
     if not result.success:
         for robot in list(_robots):
             robot._backend.emergency_stop()
@@ -55,7 +130,11 @@ def _after_cell(result) -> None:
             print(message("stopped_by_interrupt"))
     from IPython.display import Image, display
     for world in _worlds():
-        if _shown.get(world) != world.version:
+        live = getattr(getattr(world, "_robotlab_controls", None), "view", None)
+        if live is not None:
+            live.flush()            # the last frames go out before the cell ends
+            live.refresh_picture()
+        elif _shown.get(world) != world.version:
             display(Image(data=_render(world)))
 
 
@@ -72,6 +151,10 @@ def picture(robot) -> bytes | None:
 
 
 def show(robot):
+    controls = getattr(robot._backend, "controls", None)
+    if controls is not None and controls.view is not None and _ipython() is not None:
+        controls.view.display()
+        return None
     png = picture(robot)
     if png is not None and _ipython() is not None:
         from IPython.display import Image, display

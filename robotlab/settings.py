@@ -7,6 +7,8 @@
 - ``ROBOTLAB_SEED``: the simulator's noise seed (grading fixes it); unset means
   a new robot each time, as in a real classroom.
 - ``ROBOTLAB_LANG``: "da" (default) or "en"; see ``robotlab.i18n``.
+- ``ROBOTLAB_VIEW``: "live" (default: the live view in notebooks) or "picture"
+  (a still picture after each cell, for slow networks or old front ends).
 """
 
 from __future__ import annotations
@@ -39,3 +41,9 @@ def seed() -> int:
     if text.lstrip("-").isdigit():
         return int(text)
     return random.SystemRandom().randrange(2**31)
+
+
+def view() -> str:
+    """How a notebook shows the simulator: "live" or "picture"."""
+    text = os.environ.get("ROBOTLAB_VIEW", "live").strip().lower()
+    return "picture" if text in ("picture", "png", "billede", "off") else "live"

@@ -26,6 +26,10 @@ class Pacer:
         self._anchor_wall = None
         self._anchor_virtual = 0.0
 
+    def reanchor(self) -> None:
+        """Forget the anchor: the next ``sync`` starts pacing afresh (after a pause)."""
+        self._anchor_wall = None
+
     @property
     def paced(self) -> bool:
         return math.isfinite(self.speedup)

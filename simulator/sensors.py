@@ -12,8 +12,12 @@ from .colours import classify
 from .geometry import ray_circle, ray_segment
 
 
-def distance_cm(world, robot: SimRobot) -> float:
-    """Front distance sensor: range to the nearest wall or robot, clamped to its range."""
+def distance_cm(world, robot: SimRobot, noisy: bool = True) -> float:
+    """Front distance sensor: range to the nearest wall or robot, clamped to its range.
+
+    ``noisy=False`` gives the true range without drawing noise (for views, which
+    must not change the robot's random sequence).
+    """
     p = robot.profile
     ox, oy = robot.to_world(p.distance_sensor.x_cm, p.distance_sensor.y_cm)
     ux, uy = math.cos(robot.theta), math.sin(robot.theta)
@@ -29,15 +33,17 @@ def distance_cm(world, robot: SimRobot) -> float:
                 nearest = t
     if nearest >= p.distance_max_cm:
         return p.distance_max_cm
+    if not noisy:
+        return max(p.distance_min_cm, nearest)
     n = p.noise
     nearest += robot.gauss(n.distance_sd_cm + n.distance_sd_fraction * nearest)
     return min(p.distance_max_cm, max(p.distance_min_cm, nearest))
 
 
-def reflection(world, robot: SimRobot) -> tuple[float, float]:
+def reflection(world, robot: SimRobot, noisy: bool = True) -> tuple[float, float]:
     """Reflected light under the left and right line sensors, 0-100 %."""
     p = robot.profile
-    sd = p.noise.reflection_sd_percent
+    sd = p.noise.reflection_sd_percent if noisy else 0.0
     values = []
     for point in (p.line_left, p.line_right):
         x, y = robot.to_world(point.x_cm, point.y_cm)
@@ -64,10 +70,11 @@ def bumped(robot: SimRobot) -> bool:
     return angle is not None and abs(angle) <= robot.profile.bumper_half_angle_deg
 
 
-def heading_deg(robot: SimRobot) -> float:
+def heading_deg(robot: SimRobot, noisy: bool = True) -> float:
     """Gyro heading since start: counterclockwise positive, with drift and noise."""
     n = robot.profile.noise
-    return robot.heading_deg + robot.gyro_drift_deg_s * robot.clock_s + robot.gauss(n.heading_sd_deg)
+    drifted = robot.heading_deg + robot.gyro_drift_deg_s * robot.clock_s
+    return drifted + robot.gauss(n.heading_sd_deg) if noisy else drifted
 
 
 def odometer_cm(robot: SimRobot) -> float:

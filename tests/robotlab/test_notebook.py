@@ -55,7 +55,7 @@ def test_a_cell_that_fails_stops_the_robot_and_the_message_is_short():
     assert "Mente du robot.forward()" in error["evalue"]
     # IPython hides RobotLab's own frames: the trace is the pupil's line and the message.
     assert not [line for line in error["traceback"] if "robotlab/pupil.py" in line]
-    moved = float(notebook.cells[2].outputs[0]["text"])
+    moved = float(outputs(notebook.cells[2], "stream")[0]["text"])
     assert moved == 0.0
 
 
