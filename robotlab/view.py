@@ -203,7 +203,9 @@ class LiveView:
             if notebook.executing():
                 self.display()      # every cell that moves a robot shows it live
         now = time.monotonic()
-        if now - self._last_sample >= SAMPLE_MIN_S:
+        # Paced, each step is one frame of wall time already; unpaced, steps can
+        # come thousands a second, so take at most SAMPLE_HZ.
+        if self.controls.pacer.paced or now - self._last_sample >= SAMPLE_MIN_S:
             self._sample(now)
         else:
             self._dirty = True

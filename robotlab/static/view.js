@@ -261,29 +261,33 @@ class View {
   }
 
   buildPanel() {
+    // Sensors down, robots across: narrow enough to sit beside the arena.
     const robots = this.model.get("robots") || [];
     this.panel.textContent = "";
     const table = element("table");
     const head = element("tr");
     head.appendChild(element("th", "", ""));
-    for (const key of ["distance", "line", "colour", "heading", "odometer"]) head.appendChild(element("th", "", this.label(key)));
-    table.appendChild(head);
-    this.cells = robots.map((info) => {
-      const row = element("tr");
-      const name = element("td", "robotlab-name");
+    for (const info of robots) {
+      const name = element("th", "robotlab-name");
       const swatch = element("span", "robotlab-swatch");
       swatch.style.background = info.colour;
       name.append(swatch, document.createTextNode(info.name));
-      row.appendChild(name);
-      const cells = {};
-      for (const key of ["distance", "line", "colour", "heading", "odometer"]) {
-        cells[key] = element("td");
-        cells[key].dataset.sensor = key;
-        row.appendChild(cells[key]);
-      }
+      head.appendChild(name);
+    }
+    table.appendChild(head);
+    this.cells = robots.map(() => ({}));
+    for (const key of ["distance", "line", "colour", "heading", "odometer"]) {
+      const row = element("tr");
+      row.appendChild(element("th", "", this.label(key)));
+      robots.forEach((info, i) => {
+        const cell = element("td");
+        cell.dataset.sensor = key;
+        cell.dataset.robot = String(i);
+        this.cells[i][key] = cell;
+        row.appendChild(cell);
+      });
       table.appendChild(row);
-      return cells;
-    });
+    }
     this.panel.appendChild(table);
   }
 
@@ -297,8 +301,9 @@ class View {
       if (!cells || !info) return;
       cells.distance.textContent = r.distance.toFixed(1) + " cm";
       const threshold = info.line_threshold;
-      const mark = (v) => (v < threshold ? "●" : "○") + " " + Math.round(v) + " %";
-      cells.line.textContent = mark(r.reflLeft) + "  " + mark(r.reflRight);
+      const mark = (v) => (v < threshold ? "●" : "○");
+      cells.line.textContent = mark(r.reflLeft) + " " + mark(r.reflRight) + "  " +
+        Math.round(r.reflLeft) + " / " + Math.round(r.reflRight) + " %";
       cells.line.title = this.label("line_sides");
       const id = ids[Math.round(r.colour)];
       cells.colour.textContent = id ? (names[id] || id) : "–";
