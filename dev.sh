@@ -9,12 +9,38 @@ cd "$(dirname "$0")"
 VENV=.venv
 PY="$VENV/bin/python"
 
+# setup [test]: the venv with RobotLab and its test tools; for "test" also Chromium.
 setup() {
     if [ ! -x "$PY" ]; then
         python3 -m venv "$VENV"
     fi
     "$PY" -m pip install --quiet --upgrade pip
     "$PY" -m pip install --quiet -e ".[test]"
+    if [ -f robotlab/server.py ]; then
+        # The live view's server extension. An editable install leaves out pyproject's
+        # data-files, and `enable` only accepts an extension that a config file already names.
+        mkdir -p "$VENV/etc/jupyter/jupyter_server_config.d"
+        cp jupyter-config/jupyter_server_config.d/robotlab.json \
+            "$VENV/etc/jupyter/jupyter_server_config.d/"
+        "$VENV/bin/jupyter" server extension enable --sys-prefix robotlab.server >/dev/null
+    fi
+    if [ "${1:-}" = test ]; then
+        need_chromium
+    fi
+}
+
+# The browser tests (tests/browser/) drive Debian's Chromium at /usr/bin/chromium.
+need_chromium() {
+    [ -x /usr/bin/chromium ] && return
+    if [ "$(id -u)" != 0 ]; then
+        echo "The browser tests need Chromium: install the Debian package chromium" \
+             "(sudo apt-get install chromium)." >&2
+        return
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq --no-install-recommends chromium 2>/dev/null \
+        || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; } \
+        || echo "Could not install chromium; the browser tests will fail." >&2
 }
 
 case "${1:-}" in
@@ -26,7 +52,7 @@ case "${1:-}" in
         exec "$VENV/bin/jupyter" lab "${args[@]}" notebooks/velkommen.ipynb
         ;;
     test)
-        setup
+        setup test
         shift
         exec "$PY" -m pytest "$@"
         ;;

@@ -19,3 +19,6 @@ __all__ = [
 
 from .errors import RobotLabError
 from .robot import Robot
+from .notebook import show_errors_briefly as _show_errors_briefly
+
+_show_errors_briefly()

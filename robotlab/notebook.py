@@ -35,6 +35,47 @@ def _ipython():
     return get_ipython()
 
 
+def show_errors_briefly() -> None:
+    """In IPython, show RobotLab's errors without RobotLab's frames (once; cheap).
+
+    Called on ``import robotlab`` too, so that even the first ``Robot()`` gets
+    it; uses IPython only if it is loaded already.
+    """
+    import sys
+    if "IPython" not in sys.modules:
+        return
+    shell = sys.modules["IPython"].get_ipython()
+    if shell is None or getattr(shell, "_robotlab_errors", False):
+        return
+    from .errors import RobotLabError
+    shell.set_custom_exc((RobotLabError,), _show_robot_error)
+    shell._robotlab_errors = True
+
+
+def _show_robot_error(shell, etype, value, tb, tb_offset=None):
+    """Show a RobotLab error as the pupil's line and the message, without our frames.
+
+    IPython hides frames marked ``__tracebackhide__`` except the last one, and
+    the last one is where RobotLab raised; so cut the traceback where it enters
+    RobotLab instead.
+    """
+    tb = _without_robotlab_frames(tb)
+    value.__traceback__ = tb
+    return shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+
+
+def _without_robotlab_frames(tb):
+    import os
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    keep = tb
+    while keep is not None and keep.tb_next is not None:
+        if os.path.abspath(keep.tb_next.tb_frame.f_code.co_filename).startswith(package):
+            keep.tb_next = None
+            break
+        keep = keep.tb_next
+    return tb
+
+
 def executing() -> bool:
     """Whether a cell is running now (seen from any thread)."""
     return _executing
@@ -50,6 +91,7 @@ def track(robot) -> None:
         shell.events.register("pre_run_cell", _before_cell)
         shell.events.register("post_run_cell", _after_cell)
         _installed = True
+    show_errors_briefly()
     controls = getattr(robot._backend, "controls", None)
     if controls is not None and getattr(shell, "kernel", None) is not None and \
             settings.view() == "live":

@@ -1,6 +1,7 @@
 """RobotLab in real Jupyter kernels: the welcome notebooks, pictures, safety stops, memory."""
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -96,3 +97,18 @@ def test_a_pupil_kernel_after_robot_stays_small():
     ))
     rss_mb = int(notebook.cells[1].outputs[0]["text"])
     assert rss_mb < 150
+
+
+def test_robot_errors_show_the_pupils_line_and_the_message_without_robotlab_frames():
+    notebook = code_notebook(
+        'from robotlab import Robot\nRobot(arena="xyz")',
+        "robot = Robot()\nrobot.forward(-5)",
+    )
+    NotebookClient(notebook, timeout=60, kernel_name="python3", allow_errors=True).execute()
+    for cell, line in ((notebook.cells[0], 'Robot(arena="xyz")'),
+                       (notebook.cells[1], "robot.forward(-5)")):
+        error = [o for o in cell.outputs if o["output_type"] == "error"][0]
+        assert error["ename"] == "RobotValueError"
+        text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(error["traceback"]))   # no colours
+        assert line in text
+        assert "robotlab/" not in text and "robotlab\\" not in text

@@ -1,0 +1,1 @@
+"""Real-browser tests of notebooks (a package, so its fixtures can be package-scoped)."""
