@@ -337,9 +337,10 @@ class Robot:
 
     @checked
     def show(self):
-        """Show a picture of the arena, the robot and its trail in the notebook.
+        """Show the simulator here: the live view of the arena, the robot and its trail.
 
-        Example: ``robot.show()``. Outside a notebook it returns the PNG bytes.
+        Example: ``robot.show()`` (or ``robot.vis()``). Where nothing draws live
+        views it shows a picture; outside a notebook it returns the PNG bytes.
         """
         from . import notebook
         return notebook.show(self)
