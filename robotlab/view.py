@@ -66,7 +66,7 @@ FLAG_BUMPED, FLAG_MOVING = 1, 2
 
 LABEL_KEYS = ("stop", "pause", "resume", "speed", "fastest", "reset", "trail", "distance",
               "line", "colour", "heading", "odometer", "time", "running", "paused",
-              "stopped", "line_sides", "title")
+              "stopped", "still", "line_sides", "title")
 
 
 def labels(lang: str | None = None) -> dict:

@@ -37,12 +37,41 @@ class World:
         if isinstance(profile, str):
             profile = load_profile(profile)
         index = len(self.robots)
-        robot = SimRobot(profile, pose or self.arena.start, noise=noise, seed=seed,
+        if pose is None:
+            pose = self.free_start(profile.radius_cm)
+        robot = SimRobot(profile, pose, noise=noise, seed=seed,
                          name=name or f"robot{index + 1}",
                          colour=ROBOT_COLOURS[index % len(ROBOT_COLOURS)])
         self.robots.append(robot)
         self.version += 1
         return robot
+
+    def free_start(self, radius_cm: float) -> Pose:
+        """The arena's start pose, or the nearest free spot beside it (same heading).
+
+        Robots that join a world stand side by side, 1.25 robot widths apart,
+        first to the right of the start, then to the left, and so on.
+        """
+        start = self.arena.start
+        heading = math.radians(start.heading_deg)
+        # Perpendicular to the heading: to the robot's right.
+        rx, ry = math.sin(heading), -math.cos(heading)
+        step = 2.5 * radius_cm
+        for k in range(0, 41):
+            offset = step * ((k + 1) // 2) * (1 if k % 2 else -1) if k else 0.0
+            x, y = start.x_cm + rx * offset, start.y_cm + ry * offset
+            if self._free(x, y, radius_cm):
+                return Pose(x, y, start.heading_deg)
+        return start
+
+    def _free(self, x: float, y: float, radius_cm: float) -> bool:
+        if not (radius_cm <= x <= self.arena.width_cm - radius_cm and
+                radius_cm <= y <= self.arena.height_cm - radius_cm):
+            return False
+        if any(distance_point_segment(x, y, wall) < radius_cm for wall in self.arena.walls):
+            return False
+        return all(math.hypot(x - other.x, y - other.y) >= radius_cm + other.profile.radius_cm
+                   for other in self.robots)
 
     def advance(self, dt: float) -> None:
         """Run the world for dt seconds of virtual time."""

@@ -11,6 +11,7 @@ const FORMAT = 1;
 const DELAY_MS = 150;
 const MAX_QUEUE = 240;          // frames; beyond this, catch up at once
 const FLAG_BUMPED = 1;
+const FLAG_MOVING = 2;
 const SPEEDS = ["1", "2", "5", "max"];
 
 const states = new Map();       // view_id -> shared state of one world
@@ -314,7 +315,9 @@ class View {
 
   updateStatus() {
     const state = this.root.dataset.state;
-    this.status.textContent = this.label("time") + " " + this.s.t.toFixed(1) + " s · " + this.label(state);
+    const moving = this.s.robots.some((r) => r.flags & FLAG_MOVING);
+    const shown = state === "running" && !moving ? "still" : state;
+    this.status.textContent = this.label("time") + " " + this.s.t.toFixed(1) + " s · " + this.label(shown);
     this.root.dataset.frames = String(this.s.framesDrawn);
     this.root.dataset.time = this.s.t.toFixed(3);
   }

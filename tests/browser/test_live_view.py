@@ -4,6 +4,7 @@ The robot's motion is checked from the canvas's own pixels: the robot is the
 disc in its colour, its trail a line in the same colour behind it.
 """
 
+import math
 import time
 
 import pytest
@@ -150,3 +151,40 @@ def test_the_robot_moves_and_leaves_a_trail_and_stop_stops_it(page, jupyter_serv
     driven = float(printed(page, 3))
     assert 70 < driven < 60 + 500
     assert (end["x"] - stopped["x"]) / scale == pytest.approx(driven - 60, abs=3)
+
+
+def test_two_robots_share_one_view_in_their_colours_and_it_fits_a_chromebook(page, jupyter_server):
+    name = write_notebook(jupyter_server, "two-robots.ipynb", [
+        "from robotlab import Robot\nblue = Robot(noise=False)\nred = Robot(noise=False, world=blue)",
+        "red.turn_right(90)\nred.forward(30)",     # away from blue (red stands on its right)
+    ])
+    open_notebook(page, jupyter_server, name, "lab")
+    red_rgb = [210, 60, 50]      # the second robot's colour
+
+    def red_disc(view):
+        return view.locator("canvas.robotlab-arena").evaluate(PIXELS_JS, [red_rgb, None])
+
+    run_cell(page, 0)
+    view = view_in(page, 0)
+    assert cell_output_locator(page, 0).locator(".robotlab-view").count() == 1
+    blue = robot_disc(view)
+    red_before = wait_until(lambda: red_disc(view)["disc"] > 50 and red_disc(view), 20,
+                            "the red robot to appear")
+    scale = blue["width"] / ARENA_WIDTH_CM
+    # The second robot stands beside the first, not on it.
+    assert math.hypot(blue["x"] - red_before["x"], blue["y"] - red_before["y"]) / scale > 10
+    # Both robots are in the sensor panel.
+    assert view.locator(".robotlab-panel th.robotlab-name").all_text_contents() == \
+        ["robot1", "robot2"]
+
+    run_cell(page, 1)
+    moved = view_in(page, 1)
+    robot_disc(moved)
+    red_after = red_disc(moved)
+    assert (red_after["y"] - red_before["y"]) / scale == pytest.approx(30, abs=3)
+    assert robot_disc(moved)["x"] == pytest.approx(blue["x"], abs=1)   # blue stayed
+    # A 1366×768 Chromebook: the whole view is on screen at once, nothing spills sideways.
+    box = moved.bounding_box()
+    assert box["height"] < 768 - 150 and box["width"] <= 1366
+    assert moved.evaluate("el => el.scrollWidth <= el.clientWidth + 1")
+    save_screenshot(page, "live-view-two-robots")
