@@ -62,11 +62,12 @@ FLOOR_MAX_PX = 800
 FORMAT = 1
 ROBOT_FIELDS = ("x", "y", "theta", "distance", "reflection_left", "reflection_right",
                 "odometer", "heading", "led", "colour", "flags", "trail_mode", "trail_points")
+#: After the trail points, per robot: the number of new beeps, then (hz, seconds) each.
 FLAG_BUMPED, FLAG_MOVING = 1, 2
 
 LABEL_KEYS = ("stop", "pause", "resume", "speed", "fastest", "reset", "trail", "distance",
               "line", "colour", "heading", "odometer", "time", "running", "paused",
-              "stopped", "still", "line_sides", "title")
+              "stopped", "still", "line_sides", "sound", "title")
 
 
 def labels(lang: str | None = None) -> dict:
@@ -175,6 +176,7 @@ class LiveView:
         self._batch: list[array] = []
         self._batch_lock = threading.Lock()
         self._trails: dict[int, tuple[int, int]] = {}   # robot index -> (id of trail list, points sent)
+        self._beeps: dict[int, tuple[int, int]] = {}    # robot index -> (id of beep list, beeps sent)
         self._display_id = None       # the display in the running cell, if any
         self._shown_version = None
         self.widget = _widget_type(view_id=self.id, kernel_id=kernel_id,
@@ -239,6 +241,14 @@ class LiveView:
             for x, y in new_points:
                 frame.append(x)
                 frame.append(y)
+            beeps = body.beeps
+            seen_list, sent = self._beeps.get(index, (id(beeps), 0))
+            new_beeps = beeps[sent:] if seen_list == id(beeps) and sent <= len(beeps) else beeps
+            self._beeps[index] = (id(beeps), len(beeps))
+            frame.append(len(new_beeps))
+            for _, hz, seconds in new_beeps:
+                frame.append(hz)
+                frame.append(seconds)
         with self._batch_lock:
             self._batch.append(frame)
 

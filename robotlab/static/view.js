@@ -20,7 +20,8 @@ function stateFor(model) {
   const id = model.get("view_id");
   let s = states.get(id);
   if (!s) {
-    s = { queue: [], robots: [], trails: [], t: 0, framesDrawn: 0, views: new Set(),
+    s = { queue: [], robots: [], trails: [], t: 0, framesDrawn: 0, views: new Set(), beeps: 0,
+          muted: false,
           minLatency: Infinity, running: false, floor: null, floorReady: false };
     states.set(id, s);
   }
@@ -51,6 +52,9 @@ export function parseBatch(f) {
       const points = f[i++];
       robot.trail = f.slice(i, i + 2 * points);
       i += 2 * points;
+      const beeps = f[i++];
+      robot.beeps = [];
+      for (let b = 0; b < beeps; b++) { robot.beeps.push([f[i], f[i + 1]]); i += 2; }
       frame.robots.push(robot);
     }
     frames.push(frame);
@@ -58,9 +62,29 @@ export function parseBatch(f) {
   return frames;
 }
 
-function apply(s, frame) {
+// Beeps play in the page (Web Audio), as a real robot's buzzer would, unless muted.
+function beep(s, hz, seconds) {
+  if (s.muted || !(window.AudioContext || window.webkitAudioContext)) return;
+  try {
+    s.audio = s.audio || new (window.AudioContext || window.webkitAudioContext)();
+    if (s.audio.state === "suspended") s.audio.resume();
+    const oscillator = s.audio.createOscillator();
+    const gain = s.audio.createGain();
+    oscillator.type = "square";
+    oscillator.frequency.value = hz;
+    gain.gain.value = 0.05;
+    oscillator.connect(gain).connect(s.audio.destination);
+    const now = s.audio.currentTime;
+    oscillator.start(now);
+    oscillator.stop(now + Math.min(seconds, 10));
+  } catch (e) { /* no sound here */ }
+  s.beeps += 1;
+}
+
+function apply(s, frame, live) {
   s.t = frame.t;
   frame.robots.forEach((robot, index) => {
+    if (live) for (const [hz, seconds] of robot.beeps) beep(s, hz, seconds);
     if (robot.trailMode === 1 || !s.trails[index]) s.trails[index] = Array.from(robot.trail);
     else for (const v of robot.trail) s.trails[index].push(v);
     s.robots[index] = robot;
@@ -78,7 +102,7 @@ function receive(s, frames) {
   }
   if (s.views.size === 0 || s.queue.length > MAX_QUEUE) {
     // Nobody is drawing (output hidden): keep the state current.
-    while (s.queue.length) apply(s, s.queue.shift());
+    while (s.queue.length) apply(s, s.queue.shift(), false);
   } else {
     start(s);
   }
@@ -91,7 +115,7 @@ function start(s) {
     const now = performance.now();
     let applied = false;
     while (s.queue.length && s.queue[0].due <= now) {
-      apply(s, s.queue.shift());
+      apply(s, s.queue.shift(), true);
       applied = true;
     }
     if (applied) {
@@ -227,8 +251,16 @@ class View {
     this.trailBox.addEventListener("change", () => { this.trailOn = this.trailBox.checked; this.draw(); });
     this.trailText = element("span");
     trail.append(this.trailBox, this.trailText);
+    const sound = element("label", "robotlab-sound");
+    this.soundBox = element("input");
+    this.soundBox.type = "checkbox";
+    this.soundBox.checked = !this.s.muted;
+    this.soundBox.addEventListener("change", () => { this.s.muted = !this.soundBox.checked; });
+    this.soundText = element("span");
+    sound.append(this.soundBox, this.soundText);
     this.status = element("span", "robotlab-status");
-    bar.append(this.stopButton, this.pauseButton, this.speedGroup, this.resetButton, trail, this.status);
+    bar.append(this.stopButton, this.pauseButton, this.speedGroup, this.resetButton, trail, sound,
+               this.status);
     this.root.appendChild(bar);
   }
 
@@ -244,6 +276,7 @@ class View {
     }
     this.resetButton.textContent = "↺ " + this.label("reset");
     this.trailText.textContent = this.label("trail");
+    this.soundText.textContent = this.label("sound");
     this.root.dataset.state = m.get("stopped") ? "stopped" : m.get("paused") ? "paused" : "running";
     this.root.setAttribute("aria-label", this.label("title"));
     this.loadFloor();
@@ -319,6 +352,7 @@ class View {
     const shown = state === "running" && !moving ? "still" : state;
     this.status.textContent = this.label("time") + " " + this.s.t.toFixed(1) + " s · " + this.label(shown);
     this.root.dataset.frames = String(this.s.framesDrawn);
+    this.root.dataset.beeps = String(this.s.beeps);
     this.root.dataset.time = this.s.t.toFixed(3);
   }
 

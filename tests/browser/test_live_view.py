@@ -157,6 +157,7 @@ def test_two_robots_share_one_view_in_their_colours_and_it_fits_a_chromebook(pag
     name = write_notebook(jupyter_server, "two-robots.ipynb", [
         "from robotlab import Robot\nblue = Robot(noise=False)\nred = Robot(noise=False, world=blue)",
         "red.turn_right(90)\nred.forward(30)",     # away from blue (red stands on its right)
+        "blue.beep(440, 0.3)",
     ])
     open_notebook(page, jupyter_server, name, "lab")
     red_rgb = [210, 60, 50]      # the second robot's colour
@@ -188,3 +189,8 @@ def test_two_robots_share_one_view_in_their_colours_and_it_fits_a_chromebook(pag
     assert box["height"] < 768 - 150 and box["width"] <= 1366
     assert moved.evaluate("el => el.scrollWidth <= el.clientWidth + 1")
     save_screenshot(page, "live-view-two-robots")
+
+    # A beep is played by the page (Web Audio); the view counts the tones it started.
+    run_cell(page, 2)
+    beeper = view_in(page, 2)
+    wait_until(lambda: int(beeper.get_attribute("data-beeps") or 0) >= 1, 10, "the beep")

@@ -40,9 +40,12 @@ def decode(buffer: bytes):
             points = int(fields[12])
             trail = values[i:i + 2 * points]
             i += 2 * points
+            beeps = int(values[i])
+            tones = [values[i + 1 + 2 * k:i + 3 + 2 * k] for k in range(beeps)]
+            i += 1 + 2 * beeps
             robots.append({"x": fields[0], "y": fields[1], "theta": fields[2],
                            "distance": fields[3], "odometer": fields[6], "led": int(fields[8]),
-                           "mode": int(fields[11]), "trail": trail})
+                           "mode": int(fields[11]), "trail": trail, "beeps": tones})
         frames.append({"wall": wall, "t": t, "robots": robots})
     assert i == len(values), "nothing left over"
     return frames
@@ -212,6 +215,14 @@ def test_without_a_browser_the_views_become_pictures_after_the_first_cell(kernel
     again = kernel.run("robot.forward(10)")
     shown = [m["content"]["data"] for m in again if m["msg_type"] == "display_data"]
     assert "application/vnd.jupyter.widget-view+json" in shown[0]
+
+
+def test_beeps_and_the_led_reach_the_page_once(kernel):
+    kernel.run("from robotlab import Robot\nrobot = Robot(noise=False)")
+    frames = frames_in(kernel.run("robot.led('red')\nrobot.beep(440, 0.2, wait=False)\nrobot.wait(0.5)"))
+    tones = [tuple(t) for f in frames for t in f["robots"][0]["beeps"]]
+    assert tones == [(440.0, pytest.approx(0.2))]
+    assert frames[-1]["robots"][0]["led"] == 0xFF0000
 
 
 def test_a_frame_is_small(kernel):
