@@ -126,6 +126,8 @@ def _start_listener() -> str:
             _listener = control.ControlListener(control.socket_path(connection_file), _control)
         except OSError:
             return ""
+        import atexit
+        atexit.register(_listener.close)      # leave no socket behind in the runtime folder
     return control.kernel_id_of(connection_file)
 
 

@@ -357,3 +357,18 @@ def test_without_a_widget_front_end_the_exported_html_shows_the_picture(tmp_path
     end = pygame.image.load(io.BytesIO(base64.b64decode(pictures[1])))
     assert start.get_size() == end.get_size()
     assert pygame.image.tobytes(start, "RGB") != pygame.image.tobytes(end, "RGB")
+
+
+def test_the_control_socket_is_removed_when_the_kernel_shuts_down():
+    k = Kernel()
+    try:
+        k.run("from robotlab import Robot\nrobot = Robot()")
+        path = k.socket
+        assert os.path.exists(path)
+        k.client.shutdown()               # a clean shutdown, as the server asks for
+        deadline = time.monotonic() + 20
+        while os.path.exists(path) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not os.path.exists(path)
+    finally:
+        k.close()
