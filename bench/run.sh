@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # RobotLab's benchmarks; `./dev.sh bench` runs this after setting up .venv.
-#   bash bench/run.sh            everything: simulator speed beside aitk.robots, start-up, Bluetooth link
+#   bash bench/run.sh            everything: simulator speed beside aitk.robots, start-up, Bluetooth link,
+#                                live view bandwidth
 #   bash bench/run.sh sim [...]  only bench/sim_speed.py (extra arguments go to it)
 #   bash bench/run.sh startup    only bench/startup.py
 #   bash bench/run.sh ble [...]  only bench/ble_link.py (virtual radio; extra arguments go to it)
+#   bash bench/run.sh view [...] only bench/view_bandwidth.py (real JupyterLab and Chromium at
+#                                /usr/bin/chromium; extra arguments go to it)
 # The baseline, aitk.robots 2.0.0, lives in its own venv, .venv-bench (gitignored),
 # made here when it is missing or lacks the pinned version. aitk.robots pulls in
 # aitk and with it TensorFlow (a large download, once); neither benchmark imports it.
@@ -54,6 +57,8 @@ case "$what" in
         "$PY" bench/startup.py || status=$?
         echo
         "$PY" bench/ble_link.py || status=$?
+        echo
+        "$PY" bench/view_bandwidth.py || status=$?
         exit "$status"
         ;;
     sim)
@@ -66,8 +71,12 @@ case "$what" in
     ble)
         exec "$PY" bench/ble_link.py "$@"
         ;;
+    view)
+        exec "$PY" bench/view_bandwidth.py "$@"
+        ;;
     *)
-        echo "usage: ./dev.sh bench [all | sim [sim_speed.py options] | startup | ble [ble_link.py options]]" >&2
+        echo "usage: ./dev.sh bench [all | sim [sim_speed.py options] | startup | ble [ble_link.py options]" \
+             "| view [view_bandwidth.py options]]" >&2
         exit 2
         ;;
 esac
