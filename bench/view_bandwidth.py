@@ -240,10 +240,11 @@ def cell_window(messages: list[Received], code: str) -> tuple[float, float, str]
 
 
 def frames_in_batch(buffer: bytes) -> int:
-    """Frames in one live-view batch (float32 ``[FORMAT, n_frames, ...]``)."""
-    if len(buffer) < 8:
+    """Frames in one live-view batch (``uint8 FORMAT, uint8 n_frames, ...``)."""
+    from robotlab.view import FORMAT
+    if len(buffer) < 2 or buffer[0] != FORMAT:
         return 0
-    return int(struct.unpack_from("<2f", buffer)[1])
+    return buffer[1]
 
 
 def has_png(message: Received) -> bool:

@@ -27,11 +27,11 @@ import base64
 import math
 import os
 import signal
+import struct
 import threading
 import time
 import uuid
 import weakref
-from array import array
 from pathlib import Path
 
 from simulator import sensors
@@ -45,8 +45,9 @@ STATIC = Path(__file__).with_name("static")
 SAMPLE_HZ = 30
 #: A frame is taken when at least this long (s) has passed since the last one.
 SAMPLE_MIN_S = 1 / SAMPLE_HZ - 0.003
-#: Frames are sent in batches this often (s).
-SEND_INTERVAL_S = 0.1
+#: Frames are sent in batches this often (s). Each Jupyter message costs about
+#: 600 bytes of headers, so four batches a second, not thirty messages.
+SEND_INTERVAL_S = 0.25
 #: After Stop, how long (s) the pupil's code gets to notice before it is interrupted.
 STOP_GRACE_S = 0.5
 #: After the first cell with a view, how long (s) to wait for a browser to say it
@@ -58,12 +59,30 @@ frontend_seen = threading.Event()
 _no_frontend = False
 PICTURE_WIDTH_PX = 480
 FLOOR_MAX_PX = 800
-#: Layout of the binary frames (see static/view.js, which parses them).
-FORMAT = 1
-ROBOT_FIELDS = ("x", "y", "theta", "distance", "reflection_left", "reflection_right",
-                "odometer", "heading", "led", "colour", "flags", "trail_mode", "trail_points")
-#: After the trail points, per robot: the number of new beeps, then (hz, seconds) each.
+#: Layout of the binary frames, little-endian (docs/architecture.md; static/view.js parses them):
+#: a batch is ``uint8 FORMAT, uint8 n_frames`` and its frames; a frame is _FRAME_HEAD and
+#: per robot _ROBOT, then n_points _POINT, then ``uint8 n_beeps`` and n_beeps _BEEP.
+FORMAT = 2
+_FRAME_HEAD = struct.Struct("<IfB")     # wall ms since the view was made, virtual s, robots
+# x, y (mm), theta (1e-4 rad), distance (mm), reflection left, right (%), odometer (cm),
+# heading (deg), LED r, g, b, colour index, flags, n_points
+_ROBOT = struct.Struct("<hhhHBBffBBBbBH")
+_POINT = struct.Struct("<hh")           # a trail point, mm
+_BEEP = struct.Struct("<HH")            # hz, ms
 FLAG_BUMPED, FLAG_MOVING = 1, 2
+#: The points that follow are the whole trail (after a reset), not new points.
+FLAG_TRAIL_REPLACE = 4
+#: The robot's pose in this frame is a new trail point (sent instead of the point).
+FLAG_TRAIL_HERE = 8
+
+
+def _clamp(value: int, limit: int) -> int:
+    return max(-limit, min(limit, value))
+
+
+def _mm(cm: float) -> int:
+    """Centimetres as whole millimetres in an int16 (±32.7 m covers any classroom arena)."""
+    return _clamp(round(cm * 10), 32767)
 
 LABEL_KEYS = ("stop", "pause", "resume", "speed", "fastest", "reset", "trail", "distance",
               "line", "colour", "heading", "odometer", "time", "running", "paused",
@@ -141,7 +160,9 @@ def _widget_class():
         def _repr_mimebundle_(self, **kwargs):
             data, metadata = super()._repr_mimebundle_(**kwargs)
             owner = self._robotlab_view() if getattr(self, "_robotlab_view", None) else None
-            if owner is not None:
+            # A browser that draws views needs no picture when the view appears; the
+            # picture at the end of the cell (refresh_picture) is what a saved notebook keeps.
+            if owner is not None and (owner._picture_due or not frontend_seen.is_set()):
                 data["image/png"] = base64.b64encode(owner.picture()).decode("ascii")
             return data, metadata
 
@@ -173,11 +194,12 @@ class LiveView:
         self._origin = time.monotonic()
         self._last_sample = -math.inf
         self._dirty = False
-        self._batch: list[array] = []
+        self._batch: list[bytes] = []
         self._batch_lock = threading.Lock()
         self._trails: dict[int, tuple[int, int]] = {}   # robot index -> (id of trail list, points sent)
         self._beeps: dict[int, tuple[int, int]] = {}    # robot index -> (id of beep list, beeps sent)
         self._display_id = None       # the display in the running cell, if any
+        self._picture_due = False     # the next bundle must carry the PNG
         self._shown_version = None
         self.widget = _widget_type(view_id=self.id, kernel_id=kernel_id,
                                    arena=arena_state(self.world.arena),
@@ -216,12 +238,12 @@ class LiveView:
         """One frame of every robot; the caller holds the world lock."""
         self._last_sample, self._dirty = now, False
         world = self.world
-        frame = array("f", [(now - self._origin) * 1000.0, world.time_s, len(world.robots)])
-        for index, body in enumerate(world.robots):
+        frame = bytearray(_FRAME_HEAD.pack(min(int((now - self._origin) * 1000), 2**32 - 1),
+                                           world.time_s, min(len(world.robots), 255)))
+        for index, body in enumerate(world.robots[:255]):
             left, right = sensors.reflection(world, body, noisy=False)
             flags = (FLAG_BUMPED if sensors.bumped(body) else 0) | \
                 (FLAG_MOVING if body.moving else 0)
-            led = body.led_rgb
             try:
                 colour = COLOUR_IDS.index(sensors.colour(world, body))
             except ValueError:
@@ -229,28 +251,33 @@ class LiveView:
             seen_list, sent = self._trails.get(index, (None, 0))
             trail = body.trail
             if seen_list != id(trail) or sent > len(trail):
-                mode, new_points = 1, trail
+                flags |= FLAG_TRAIL_REPLACE
+                new_points = trail
             else:
-                mode, new_points = 0, trail[sent:]
+                new_points = trail[sent:]
+                if new_points == [(body.x, body.y)]:
+                    # The usual case: the new trail point is where the robot is now.
+                    flags |= FLAG_TRAIL_HERE
+                    new_points = []
             self._trails[index] = (id(trail), len(trail))
-            frame.extend((body.x, body.y, body.theta, sensors.distance_cm(world, body, noisy=False),
-                          left, right, sensors.odometer_cm(body),
-                          sensors.heading_deg(body, noisy=False),
-                          (led[0] << 16) | (led[1] << 8) | led[2], colour, flags, mode,
-                          len(new_points)))
-            for x, y in new_points:
-                frame.append(x)
-                frame.append(y)
+            theta = math.remainder(body.theta, math.tau)
+            frame += _ROBOT.pack(_mm(body.x), _mm(body.y), _clamp(round(theta * 10000), 32767),
+                                 min(65535, round(sensors.distance_cm(world, body, noisy=False) * 10)),
+                                 round(left), round(right), sensors.odometer_cm(body),
+                                 sensors.heading_deg(body, noisy=False), *body.led_rgb, colour, flags,
+                                 min(len(new_points), 65535))
+            for x, y in new_points[:65535]:
+                frame += _POINT.pack(_mm(x), _mm(y))
             beeps = body.beeps
             seen_list, sent = self._beeps.get(index, (id(beeps), 0))
             new_beeps = beeps[sent:] if seen_list == id(beeps) and sent <= len(beeps) else beeps
             self._beeps[index] = (id(beeps), len(beeps))
+            new_beeps = new_beeps[-255:]
             frame.append(len(new_beeps))
             for _, hz, seconds in new_beeps:
-                frame.append(hz)
-                frame.append(seconds)
+                frame += _BEEP.pack(min(65535, round(hz)), min(65535, round(seconds * 1000)))
         with self._batch_lock:
-            self._batch.append(frame)
+            self._batch.append(bytes(frame))
 
     def flush(self) -> int:
         """Send the frames taken so far in one message; returns the bytes of payload sent."""
@@ -262,14 +289,13 @@ class LiveView:
                 self.controls.lock.release()
         with self._batch_lock:
             batch, self._batch = self._batch, []
-        if not batch:
-            return 0
-        payload = array("f", [FORMAT, len(batch)])
-        for frame in batch:
-            payload.extend(frame)
-        data = payload.tobytes()
-        self.widget.send({"k": "f"}, buffers=[data])
-        return len(data)
+        sent = 0
+        for start in range(0, len(batch), 255):
+            part = batch[start:start + 255]
+            data = bytes((FORMAT, len(part))) + b"".join(part)
+            self.widget.send({"k": "f"}, buffers=[data])
+            sent += len(data)
+        return sent
 
     # -- buttons ------------------------------------------------------------------
     def _on_browser_message(self, widget, content, buffers) -> None:
@@ -357,9 +383,13 @@ class LiveView:
             if not (self.controls.pacer.paced and frontend_seen.wait(FRONTEND_WAIT_S)):
                 _no_frontend = True
         if self._shown_version != self.world.version or \
-                (_no_frontend and not frontend_seen.is_set()):
+                (_no_frontend and not frontend_seen.is_set()) or frontend_seen.is_set():
             from IPython.display import update_display
-            update_display(self._shown_thing(), display_id=self._display_id)
+            self._picture_due = True
+            try:
+                update_display(self._shown_thing(), display_id=self._display_id)
+            finally:
+                self._picture_due = False
 
 
 def _interrupt_if_unnoticed(controls) -> None:

@@ -7,11 +7,13 @@
 // State lives per model, so a re-rendered output (or a second view made with
 // robot.show()) draws the same robots and trails at once.
 
-const FORMAT = 1;
-const DELAY_MS = 150;
+const FORMAT = 2;
+const DELAY_MS = 350;           // the kernel sends a batch every 250 ms
 const MAX_QUEUE = 240;          // frames; beyond this, catch up at once
 const FLAG_BUMPED = 1;
 const FLAG_MOVING = 2;
+const FLAG_TRAIL_REPLACE = 4;
+const FLAG_TRAIL_HERE = 8;
 const SPEEDS = ["1", "2", "5", "max"];
 
 const states = new Map();       // view_id -> shared state of one world
@@ -28,33 +30,41 @@ function stateFor(model) {
   return s;
 }
 
-function toFloats(buffer) {
-  // Buffers arrive as DataView (ipywidgets) or ArrayBuffer; copy to get 4-byte alignment.
-  const view = buffer instanceof DataView ? buffer : new DataView(buffer.buffer || buffer);
-  const bytes = view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength);
-  return new Float32Array(bytes);
+function toDataView(buffer) {
+  // Buffers arrive as DataView (ipywidgets) or ArrayBuffer.
+  if (buffer instanceof DataView) return buffer;
+  if (ArrayBuffer.isView(buffer)) return new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  return new DataView(buffer);
 }
 
-export function parseBatch(f) {
-  let i = 0;
-  if (f[i++] !== FORMAT) return [];
-  const count = f[i++];
+// Layout (little-endian) as written by robotlab/view.py; see docs/architecture.md.
+export function parseBatch(view) {
+  let o = 0;
+  const u8 = () => view.getUint8(o++);
+  const i8 = () => view.getInt8(o++);
+  const i16 = () => { const v = view.getInt16(o, true); o += 2; return v; };
+  const u16 = () => { const v = view.getUint16(o, true); o += 2; return v; };
+  const u32 = () => { const v = view.getUint32(o, true); o += 4; return v; };
+  const f32 = () => { const v = view.getFloat32(o, true); o += 4; return v; };
+  if (u8() !== FORMAT) return [];
+  const count = u8();
   const frames = [];
   for (let k = 0; k < count; k++) {
-    const frame = { wall: f[i++], t: f[i++], robots: [] };
-    const robots = f[i++];
+    const frame = { wall: u32(), t: f32(), robots: [] };
+    const robots = u8();
     for (let r = 0; r < robots; r++) {
       const robot = {
-        x: f[i++], y: f[i++], theta: f[i++], distance: f[i++], reflLeft: f[i++],
-        reflRight: f[i++], odometer: f[i++], heading: f[i++], led: f[i++], colour: f[i++],
-        flags: f[i++], trailMode: f[i++],
+        x: i16() / 10, y: i16() / 10, theta: i16() / 10000, distance: u16() / 10,
+        reflLeft: u8(), reflRight: u8(), odometer: f32(), heading: f32(),
+        led: [u8(), u8(), u8()], colour: i8(), flags: u8(),
       };
-      const points = f[i++];
-      robot.trail = f.slice(i, i + 2 * points);
-      i += 2 * points;
-      const beeps = f[i++];
+      const points = u16();
+      robot.trail = [];
+      for (let p = 0; p < points; p++) robot.trail.push(i16() / 10, i16() / 10);
+      if (robot.flags & FLAG_TRAIL_HERE) robot.trail.push(robot.x, robot.y);
+      const beeps = u8();
       robot.beeps = [];
-      for (let b = 0; b < beeps; b++) { robot.beeps.push([f[i], f[i + 1]]); i += 2; }
+      for (let b = 0; b < beeps; b++) robot.beeps.push([u16(), u16() / 1000]);
       frame.robots.push(robot);
     }
     frames.push(frame);
@@ -85,7 +95,7 @@ function apply(s, frame, live) {
   s.t = frame.t;
   frame.robots.forEach((robot, index) => {
     if (live) for (const [hz, seconds] of robot.beeps) beep(s, hz, seconds);
-    if (robot.trailMode === 1 || !s.trails[index]) s.trails[index] = Array.from(robot.trail);
+    if ((robot.flags & FLAG_TRAIL_REPLACE) || !s.trails[index]) s.trails[index] = Array.from(robot.trail);
     else for (const v of robot.trail) s.trails[index].push(v);
     s.robots[index] = robot;
   });
@@ -176,9 +186,8 @@ async function control(model, action, value) {
 
 // -- drawing ------------------------------------------------------------------------
 
-function ledColour(packed) {
-  const v = Math.round(packed);
-  return v ? "rgb(" + ((v >> 16) & 255) + "," + ((v >> 8) & 255) + "," + (v & 255) + ")" : "#464646";
+function ledColour([r, g, b]) {
+  return r || g || b ? "rgb(" + r + "," + g + "," + b + ")" : "#464646";
 }
 
 function element(tag, className, text) {
@@ -485,7 +494,7 @@ export default {
     const s = stateFor(model);
     const onMessage = (message, buffers) => {
       if (!message || message.k !== "f" || !buffers || !buffers.length) return;
-      receive(s, parseBatch(toFloats(buffers[0])));
+      receive(s, parseBatch(toDataView(buffers[0])));
     };
     model.on("msg:custom", onMessage);
     return () => model.off("msg:custom", onMessage);
