@@ -9,7 +9,8 @@ cd "$(dirname "$0")"
 VENV=.venv
 PY="$VENV/bin/python"
 
-# setup [test]: the venv with RobotLab and its test tools; for "test" also Chromium.
+# setup [test]: the venv with RobotLab and its test tools; with "test" also Chromium
+# (the browser tests and the live view benchmark).
 setup() {
     if [ ! -x "$PY" ]; then
         python3 -m venv "$VENV"
@@ -57,7 +58,7 @@ case "${1:-}" in
         exec "$PY" -m pytest "$@"
         ;;
     bench)
-        setup
+        setup test      # the live view's benchmark runs in Chromium too
         shift
         exec bash bench/run.sh "$@"
         ;;
