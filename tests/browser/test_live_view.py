@@ -125,8 +125,10 @@ def test_the_robot_moves_and_leaves_a_trail_and_stop_stops_it(page, jupyter_serv
     columns = pixels(second, band)["columns"]
     path = range(round(start["x"]), round(end["x"]))
     assert sum(columns[x] for x in path) >= 0.95 * len(path)
-    # The first copy of the view follows the same robot.
+    # The first copy of the view follows the same robot (it draws once it is on screen).
+    first.scroll_into_view_if_needed()
     assert robot_disc(first)["x"] == pytest.approx(end["x"], abs=1)
+    second.scroll_into_view_if_needed()
     frames = int(second.get_attribute("data-frames"))
     assert frames >= 30
     save_screenshot(page, f"live-view-{ui}")
