@@ -13,12 +13,16 @@ __version__ = "0.1.0"
 __all__ = [
     # the robot
     "Robot",
+    # hypothesis -> test cycles
+    "Experiment",
+    "Eksperiment",
     # errors a pupil may want to catch
     "RobotLabError",
 ]
 
 from .errors import RobotLabError
 from .robot import Robot
+from .experiment import Eksperiment, Experiment
 from .notebook import show_errors_briefly as _show_errors_briefly
 
 _show_errors_briefly()

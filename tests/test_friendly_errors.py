@@ -848,7 +848,7 @@ def placeholders(text: str) -> set[str]:
 
 
 #: Words that Danish borrowed unchanged (button labels in the live view).
-SAME_IN_BOTH = {"got_other", "view_stop", "view_pause"}
+SAME_IN_BOTH = {"got_other", "view_stop", "view_pause", "plot_robot_sim"}
 
 
 @pytest.mark.parametrize("key", sorted(TABLE))
@@ -898,6 +898,11 @@ def test_message_key_is_used_in_the_source(key):
 
 #: Keys shown by dedicated tests below rather than by CASES.
 SHOWN_ELSEWHERE = {
+    # The experiment logbook: each message is matched by a test in test_experiment.py.
+    **{key: "tests/robotlab/test_experiment.py" for key in TABLE if key.startswith("exp_")},
+    **{key: "tests/robotlab/test_experiment_plot.py" for key in TABLE if key.startswith("plot_")},
+    **{key: "tests/robotlab/test_experiment_form.py and tests/browser/test_hypothesis_card.py"
+       for key in TABLE if key.startswith("form_")},
     "stopped_by_button": "test_live_view.py::test_the_stop_button_ends_a_long_move_while_the_cell_runs",
     **{key: "test_live_view.py::test_the_view_labels_come_from_the_message_table"
        for key in TABLE if key.startswith("view_")},
