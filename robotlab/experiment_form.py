@@ -37,6 +37,7 @@ import ipywidgets as widgets
 
 from . import checks
 from .errors import RobotLabError
+from .experiment import ExperimentError
 from .i18n import message
 
 WIDTH = "640px"
@@ -44,6 +45,15 @@ ERROR_STYLE = ("color:#8a1c1c;background:#fdecea;border:1px solid #f5c2c0;"
                "border-radius:4px;padding:4px 8px;margin:2px 0")
 INFO_STYLE = ("color:#1f3b5a;background:#eaf2fb;border:1px solid #c4d9f0;"
               "border-radius:4px;padding:4px 8px;margin:2px 0")
+
+
+#: API messages (which show code) replaced by plain words in the card.
+FORM_MESSAGES = {
+    "exp_hypothesis_empty": "form_fill_hypothesis",
+    "exp_conclusion_empty": "form_fill_conclusion",
+    "exp_nothing_recorded": "form_fill_name",
+    "exp_conclude_before_trial": "form_measure_first",
+}
 
 
 def parse_number(text: str):
@@ -64,14 +74,6 @@ def parse_number(text: str):
     except ValueError:
         return None
     return number if math.isfinite(number) else None
-
-
-def _as_typed(value: float):
-    """A FloatText value as the pupil typed it: 28.0 -> 28 (what ``record(afstand=28)`` writes)."""
-    value = float(value)
-    if value.is_integer() and abs(value) < 1e15:
-        return int(value)
-    return value
 
 
 def _label(key: str, name: str) -> widgets.HTML:
@@ -106,7 +108,8 @@ class HypothesisCard:
         self.hypothesis.add_class("robotlab-card-hypothesis")
         self.prediction = widgets.Text(layout=widgets.Layout(width="12em"))
         self.prediction.add_class("robotlab-card-prediction")
-        self.measurement_name = widgets.Text(layout=widgets.Layout(width="12em"))
+        self.measurement_name = widgets.Text(placeholder=message("form_measurement_placeholder"),
+                                             layout=widgets.Layout(width="12em"))
         self.measurement_name.add_class("robotlab-card-measurement-name")
         self.save_hypothesis = widgets.Button(description=message("form_save_hypothesis"),
                                               button_style="primary",
@@ -129,7 +132,10 @@ class HypothesisCard:
         hypothesis_box.add_class("robotlab-card-hypothesis-section")
 
         # -- the measurements ---------------------------------------------------------
-        self.value = widgets.FloatText(value=0.0, layout=widgets.Layout(width="12em"))
+        # A text box, not FloatText: it can be empty (FloatText shows 0 and would record 0)
+        # and takes a Danish decimal comma.
+        self.value = widgets.Text(value="", placeholder=message("form_value_placeholder"),
+                                  layout=widgets.Layout(width="12em"))
         self.value.add_class("robotlab-card-value")
         self.add = widgets.Button(description=message("form_add"), button_style="primary",
                                   layout=widgets.Layout(width="auto"))
@@ -258,7 +264,10 @@ class HypothesisCard:
                 with contextlib.redirect_stdout(printed):
                     action()
             except RobotLabError as error:
-                self._show(str(error), error=True, printed=printed.getvalue())
+                # The card's own words where the API's would show code to an 11-year-old.
+                key = FORM_MESSAGES.get(error.reason)
+                shown = message(key) if key else str(error)
+                self._show(shown, error=True, printed=printed.getvalue())
             else:
                 self._show("", printed=printed.getvalue())
             finally:
@@ -298,9 +307,13 @@ class HypothesisCard:
         if not name:
             exp.record()                         # the experiment's "say what you measured"
             return
+        value = parse_number(str(self.value.value))
+        if value is None:
+            raise ExperimentError("form_not_a_number", got=str(self.value.value).strip() or "…")
         if exp._conditions is None:              # no trial in this cycle yet: one plain trial
             exp.trial()
-        exp.record(**{name: _as_typed(self.value.value)})
+        exp.record(**{name: value})
+        self.value.value = ""
 
     def _save_conclusion(self) -> None:
         self.experiment.conclude(self.conclusion.value, supported=self.supported.value)

@@ -109,7 +109,7 @@ def test_a_mistake_is_shown_in_the_card_and_nothing_is_lost(page, jupyter_server
     part("save-hypothesis").click()                              # nothing written yet
     error = part("message").locator(".robotlab-card-error")
     error.wait_for(timeout=15_000)
-    assert "hypotesen er tom" in error.text_content()
+    assert "Skriv din hypotese i feltet" in error.text_content()
     part("hypothesis").locator("textarea").fill("Den kører 30 cm")
     part("measurement-name").locator("input").fill("afstand")
     part("save-hypothesis").click()
@@ -119,7 +119,7 @@ def test_a_mistake_is_shown_in_the_card_and_nothing_is_lost(page, jupyter_server
     part("conclusion").locator("textarea").fill("Den kørte 30 cm")
     part("save-conclusion").click()                              # before any measurement
     error.wait_for(timeout=15_000)
-    assert "Du har ikke målt noget i cyklus 1" in error.text_content()
+    assert "Tilføj først en måling" in error.text_content()
     assert part("conclusion").locator("textarea").input_value() == "Den kørte 30 cm"
     error.scroll_into_view_if_needed()
     save_screenshot(page, "hypothesis-card-error-lab")

@@ -59,7 +59,7 @@ def save_hypothesis(card, text, prediction="", name=""):
 
 
 def add(card, value):
-    card.value.value = value
+    card.value.value = value if isinstance(value, str) else str(value)
     card.add.click()
 
 
@@ -119,7 +119,7 @@ def test_the_widget_tree_has_every_control_with_its_class():
         "title": widgets.HTML, "question": widgets.HTML, "hypothesis": widgets.Textarea,
         "prediction": widgets.Text, "measurement-name": widgets.Text,
         "save-hypothesis": widgets.Button, "new-cycle": widgets.Button,
-        "value": widgets.FloatText, "add": widgets.Button, "values": widgets.HTML,
+        "value": widgets.Text, "add": widgets.Button, "values": widgets.HTML,
         "conclusion": widgets.Textarea, "supported": widgets.ToggleButtons,
         "save-conclusion": widgets.Button, "message": widgets.HTML,
     }
@@ -178,7 +178,7 @@ def test_a_name_can_still_be_given_before_the_first_measurement():
     assert exp.cycles[0].measurement is None
     assert not card.measurement_name.disabled
     add(card, 28)                                           # no name yet: the experiment says
-    assert message("exp_nothing_recorded", example="exp.record(distance=32)") in \
+    assert message("form_fill_name") in \
         card.message.value.replace("&quot;", '"')
     assert [e["event"] for e in events(exp.path)] == ["experiment", "hypothesis"]
     card.measurement_name.value = "kørt"
@@ -190,7 +190,7 @@ def test_a_name_can_still_be_given_before_the_first_measurement():
 
 ERRORS = [
     pytest.param(lambda card: save_hypothesis(card, "   ", "30", "afstand"),
-                 "hypotesen er tom", ["experiment"], id="empty-hypothesis"),
+                 "Skriv din hypotese i feltet", ["experiment"], id="empty-hypothesis"),
     pytest.param(lambda card: save_hypothesis(card, "30 cm", "tredive", "afstand"),
                  "en forudsigelse skal være et tal", ["experiment"], id="prediction-not-a-number"),
 ]
@@ -217,7 +217,7 @@ def test_later_errors_are_shown_and_lose_nothing():
     save_hypothesis(card, "Den kører 30 cm", "30", "afstand")
     # A conclusion before any measurement.
     conclude(card, "Den kørte kortere", False)
-    assert "Du har ikke målt noget i cyklus 1" in card.message.value
+    assert "Tilføj først en måling" in card.message.value
     assert card.conclusion.value == "Den kørte kortere"     # kept, to save later
     before = events(exp.path)
     assert [e["event"] for e in before] == ["experiment", "hypothesis"]
@@ -227,7 +227,7 @@ def test_later_errors_are_shown_and_lose_nothing():
     before = events(exp.path)
     # An empty conclusion.
     conclude(card, "  ", False)
-    assert "konklusionen er tom" in card.message.value
+    assert "Skriv din konklusion i feltet" in card.message.value
     assert events(exp.path) == before
     # Not a finite number (a FloatText can hold inf when set from Python).
     add(card, float("inf"))
@@ -314,7 +314,7 @@ def test_english_labels(monkeypatch):
     assert buttons == ["Save hypothesis", "New hypothesis", "Add measurement", "Save conclusion"]
     assert [label for label, _ in card.supported.options] == ["Yes", "No"]
     save_hypothesis(card, "", "30", "distance")
-    assert "the hypothesis is empty" in card.message.value
+    assert "Write your hypothesis in the box" in card.message.value
 
 
 def test_danish_labels_by_default():
@@ -339,3 +339,18 @@ def test_parse_number(text, number):
     assert parse_number(text) == number
     if number is not None:
         assert type(parse_number(text)) is type(number)
+
+
+@pytest.mark.parametrize("typed", ["", "  ", "tyve", "28 cm"])
+def test_a_value_that_is_not_a_number_records_nothing_and_says_so(typed, tmp_path):
+    exp = Experiment("Hvor langt?", folder=tmp_path)
+    card = HypothesisCard(exp)
+    card.hypothesis.value = "30 cm"
+    card.measurement_name.value = "afstand"
+    card.save_hypothesis.click()
+    before = events(exp.path)
+    add(card, typed)
+    assert "Målingen skal være et tal" in card.message.value
+    assert [e["event"] for e in events(exp.path)] == [e["event"] for e in before]
+    add(card, "29,5")                      # a Danish decimal comma
+    assert exp.rows()[0]["afstand"] == 29.5 and card.value.value == ""
