@@ -546,3 +546,33 @@ def test_a_pupil_script_does_the_same_on_the_simulator_and_on_the_robot(room, sc
     assert math.degrees(sim_body.theta - ble_body.theta) == pytest.approx(0, abs=1.0)
     assert real.distance() == pytest.approx(simulated.distance(), abs=tolerance_cm + 0.5)
     assert real.heading() == pytest.approx(simulated.heading(), abs=1.0)
+
+
+def test_an_experiment_records_a_real_robot_like_the_simulator_and_compares_them(room, tmp_path):
+    """The same experiment code with a Bluetooth robot and with the simulator."""
+    from robotlab import Experiment
+    from robotlab.experiment_plot import plot
+
+    def run(robot, folder):
+        exp = Experiment("Hvor langt kører robotten?", folder=tmp_path / folder)
+        exp.hypothesis("Den kører 20 cm", prediction=20, measurement="kørt_cm")
+        exp.trial(fart=50)
+        for _ in range(2):
+            robot.reset()
+            robot.forward(20)
+            exp.record(robot=robot)
+        return exp
+
+    room.start()
+    real = run(room.robot("ble"), "robot")
+    sim = run(Robot(noise=False), "sim")
+    for exp, source in ((real, "ble"), (sim, "simulator")):
+        rows = exp.rows()
+        assert [r["kørt_cm"] for r in rows] == [pytest.approx(20, abs=0.2)] * 2
+        assert all(r["tid_s"] > 0 and 0 < r["afstand_cm"] <= 200 for r in rows)
+        assert {row["source"] for c in exp.cycles for row in c.rows} == {source}
+    figure = sim.compare(real)
+    labels = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    assert any(t.startswith("simulator") for t in labels)
+    assert any(t.startswith("rigtig robot") for t in labels)
+    assert len(plot([sim, real]).axes) == 1
