@@ -14,7 +14,7 @@ earlier run is never touched); ``resume=True`` continues the newest run.
 Units are whatever the pupil measures in (cm, s, %); the logbook keeps numbers
 and short texts. Danish aliases: ``Eksperiment``, ``hypotese``, ``forsøg``,
 ``mål``, ``konkluder``, ``ny_hypotese``, ``tabel``, ``graf``, ``sammenlign``,
-``gem_csv``, ``hypotesekort``.
+``gem_csv``, ``gem_html``, ``hypotesekort``.
 """
 
 from __future__ import annotations
@@ -485,6 +485,26 @@ class Experiment:
             writer.writerows(rows)
         return path
 
+    def to_html(self, path=None) -> Path:
+        """Save the whole experiment as a web page (summary and graph) to hand in or print.
+
+        Example: ``exp.to_html()`` writes next to the logbook, with ``.html`` at the end.
+        """
+        import base64
+        import io
+        path = Path(path) if path is not None else self.path.with_suffix(".html")
+        graph = ""
+        if any(cycle.rows for cycle in self.cycles):
+            buffer = io.BytesIO()
+            self.plot().savefig(buffer, format="png")
+            graph = ('<p><img alt="" style="max-width:100%" src="data:image/png;base64,'
+                     + base64.b64encode(buffer.getvalue()).decode("ascii") + '"></p>')
+        page = (f'<!DOCTYPE html>\n<html lang="{language()}"><head><meta charset="utf-8">'
+                f"<title>{html.escape(self.question)}</title></head><body>"
+                f"{self.summary_html()}{graph}</body></html>\n")
+        path.write_text(page, encoding="utf-8")
+        return path
+
     def summary_html(self) -> str:
         """The whole experiment as HTML: question, and per cycle hypothesis, measurements, conclusion."""
         lang = language()
@@ -611,6 +631,7 @@ DANISH = {
     "plot": ("graf", {}),
     "compare": ("sammenlign", {"other": "andet"}),
     "to_csv": ("gem_csv", {"path": "sti"}),
+    "to_html": ("gem_html", {"path": "sti"}),
     "form": ("hypotesekort", {}),
 }
 

@@ -355,3 +355,16 @@ def test_the_example_notebook_runs_top_to_bottom(tmp_path, monkeypatch):
     outputs = [o for c in code for o in c.outputs]
     assert any("Cyklus 2" in o.get("data", {}).get("text/html", "") for o in outputs)
     assert (tmp_path / "eksperimenter" / (path.stem + ".csv")).exists()
+
+
+def test_the_html_page_to_hand_in_has_the_summary_and_the_graph():
+    exp = Eksperiment(QUESTION)
+    exp.hypotese("30 cm", forudsigelse=30)
+    exp.mål(afstand=28)
+    exp.mål(afstand=29)
+    exp.konkluder("Lidt kortere", bekræftet=False)
+    path = exp.gem_html()
+    page = path.read_text(encoding="utf-8")
+    assert path.suffix == ".html" and page.startswith("<!DOCTYPE html>")
+    assert QUESTION in page and "Lidt kortere" in page and "hypotesen holdt ikke" in page
+    assert page.count('src="data:image/png;base64,') == 1
