@@ -3,6 +3,8 @@
     robotlab sim [--arena NAME]    the simulator in a desktop window (pedagogues)
     robotlab arenas                the built-in arenas
     robotlab emulate [--count N]   virtual Bluetooth robots on an in-process radio
+    robotlab course ...            teachers: course folder, pupils, lessons, class report
+                                   (on top of nbgrader's own commands; see grading.course)
 """
 
 from __future__ import annotations
@@ -67,6 +69,42 @@ def _emulate(args) -> int:
     return 0
 
 
+def _course(args) -> int:
+    from grading.course import command      # nbgrader is only imported for teachers' commands
+    return command(args)
+
+
+def _add_course_commands(commands) -> None:
+    course = commands.add_parser(
+        "course", help="teachers: course, pupils, lessons, report / lærere: kursus, elever, lektioner",
+        description="Teacher commands on top of nbgrader: make a course folder, add pupils "
+                    "and lessons to its gradebook, and write a class report. Use nbgrader's "
+                    "own commands (generate_assignment, release_assignment, collect, "
+                    "autograde, generate_feedback) in the course folder as usual.")
+    actions = course.add_subparsers(dest="action", required=True)
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument("--course", "--kursus", default=".",
+                       help="the course folder / kursusmappen (default: .)")
+    init = actions.add_parser("init", help="make a course folder / lav en kursusmappe")
+    init.add_argument("name", metavar="NAME")
+    init.add_argument("--folder", "--mappe", default=None, help="default: ./NAME")
+    init.add_argument("--exchange", default=None, help="nbgrader exchange root "
+                                                      "(default: NAME/exchange)")
+    init.add_argument("--time-limit", "--tidsgraense", type=float, default=None,
+                      metavar="S", help="seconds per cell while autograding / sekunder pr. celle")
+    pupils = actions.add_parser("add-pupils", parents=[where],
+                                help="add pupils from a CSV file / tilføj elever fra CSV")
+    pupils.add_argument("roster", metavar="ROSTER.csv")
+    lesson = actions.add_parser("add-lesson", parents=[where],
+                                help="add an nbgrader source notebook / tilføj en lektion")
+    lesson.add_argument("lesson", metavar="NOTEBOOK_OR_FOLDER")
+    lesson.add_argument("--name", "--navn", default=None)
+    report = actions.add_parser("report", parents=[where],
+                                help="class report (CSV + HTML) / klasserapport")
+    report.add_argument("--out", "--ud", default=None, help="default: COURSE/rapport")
+    course.set_defaults(run=_course)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="robotlab", description="RobotLab")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -90,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     emulate.add_argument("--no-noise", action="store_true")
     emulate.add_argument("--seconds", type=float, default=None, help=argparse.SUPPRESS)
     emulate.set_defaults(run=_emulate)
+    _add_course_commands(commands)
     args = parser.parse_args(argv)
     return args.run(args)
 

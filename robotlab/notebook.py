@@ -23,6 +23,9 @@ _shown: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _installed = False
 _executing = False
 _listener = None
+_timer = None
+_timed_out = False          # some cell in this kernel ran out of time
+_cell_timed_out = False     # the running cell did
 
 PICTURE_WIDTH_PX = 480
 
@@ -50,6 +53,31 @@ def show_errors_briefly() -> None:
     from .errors import RobotLabError
     shell.set_custom_exc((RobotLabError,), _show_robot_error)
     shell._robotlab_errors = True
+    if settings.time_limit() is not None:       # autograding: every cell gets a time limit
+        _install_hooks(shell)
+
+
+def _install_hooks(shell) -> None:
+    global _installed
+    if not _installed:
+        shell.events.register("pre_run_cell", _before_cell)
+        shell.events.register("post_run_cell", _after_cell)
+        _installed = True
+
+
+def timed_out() -> bool:
+    """Whether a cell in this kernel was stopped by ``ROBOTLAB_TIME_LIMIT``."""
+    return _timed_out
+
+
+def _time_up() -> None:
+    """The cell ran past the time limit: interrupt it as the kernel's stop button does."""
+    global _timed_out, _cell_timed_out
+    if _executing:
+        _timed_out = _cell_timed_out = True
+        import os
+        import signal
+        os.kill(os.getpid(), signal.SIGINT)
 
 
 def _show_robot_error(shell, etype, value, tb, tb_offset=None):
@@ -87,10 +115,7 @@ def track(robot) -> None:
     shell = _ipython()
     if shell is None:
         return
-    if not _installed:
-        shell.events.register("pre_run_cell", _before_cell)
-        shell.events.register("post_run_cell", _after_cell)
-        _installed = True
+    _install_hooks(shell)
     show_errors_briefly()
     controls = getattr(robot._backend, "controls", None)
     if controls is not None and getattr(shell, "kernel", None) is not None and \
@@ -145,12 +170,20 @@ def _control(request: dict) -> dict:
 
 def _before_cell(info=None) -> None:
     """A new cell: forget Stop and pause from the last one."""
-    global _executing
+    global _executing, _cell_timed_out
+    _cell_timed_out = False
     import sys
     view = sys.modules.get("robotlab.view")   # loaded only once a live view exists
     for live in view.all_views() if view is not None else ():
         live.cell_started()
     _executing = True
+    limit = settings.time_limit()
+    if limit is not None:
+        global _timer
+        import threading
+        _timer = threading.Timer(limit, _time_up)
+        _timer.daemon = True
+        _timer.start()
 
 
 def _worlds():
@@ -163,15 +196,20 @@ def _worlds():
 
 
 def _after_cell(result) -> None:
-    global _executing
+    global _executing, _timer
     _executing = False
+    if _timer is not None:
+        _timer.cancel()
+        _timer = None
     if not result.success:
         for robot in list(_robots):
             robot._backend.emergency_stop()
-        if isinstance(result.error_in_exec, KeyboardInterrupt) and \
-                any(not robot._closed for robot in _robots):
+        if isinstance(result.error_in_exec, KeyboardInterrupt):
             from .i18n import message
-            print(message("stopped_by_interrupt"))
+            if _cell_timed_out:
+                print(message("time_limit_reached", seconds=f"{settings.time_limit():g}"))
+            elif any(not robot._closed for robot in _robots):
+                print(message("stopped_by_interrupt"))
     from IPython.display import Image, display
     for world in _worlds():
         live = getattr(getattr(world, "_robotlab_controls", None), "view", None)

@@ -7,6 +7,8 @@
 - ``ROBOTLAB_SEED``: the simulator's noise seed (grading fixes it); unset means
   a new robot each time, as in a real classroom.
 - ``ROBOTLAB_LANG``: "da" (default) or "en"; see ``robotlab.i18n``.
+- ``ROBOTLAB_TIME_LIMIT``: seconds a notebook cell may run before it is stopped
+  with a friendly message (set for autograding; unset means no limit).
 - ``ROBOTLAB_VIEW``: "live" (default: the live view in notebooks) or "picture"
   (a still picture after each cell, for slow networks or old front ends).
 """
@@ -47,3 +49,12 @@ def view() -> str:
     """How a notebook shows the simulator: "live" or "picture"."""
     text = os.environ.get("ROBOTLAB_VIEW", "live").strip().lower()
     return "picture" if text in ("picture", "png", "billede", "off") else "live"
+
+
+def time_limit() -> float | None:
+    """Seconds a cell may run (``ROBOTLAB_TIME_LIMIT``), or None for no limit."""
+    try:
+        value = float(os.environ.get("ROBOTLAB_TIME_LIMIT", ""))
+    except ValueError:
+        return None
+    return value if value > 0 else None

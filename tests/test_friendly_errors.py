@@ -862,7 +862,7 @@ def test_message_has_both_languages_with_the_same_placeholders(key):
 
 
 def _source_text() -> str:
-    files = [p for d in ("robotlab", "simulator") for p in (ROOT / d).rglob("*.py")]
+    files = [p for d in ("robotlab", "simulator", "grading") for p in (ROOT / d).rglob("*.py")]
     return "\n".join(p.read_text(encoding="utf-8") for p in files)
 
 
@@ -898,9 +898,14 @@ def test_message_key_is_used_in_the_source(key):
 
 #: Keys shown by dedicated tests below rather than by CASES.
 SHOWN_ELSEWHERE = {
+    # Grading checks: each message is matched by a failing case in tests/grading/test_checks.py
+    # (with the class's e2e test showing them in nbgrader feedback).
+    **{key: "tests/grading/test_checks.py" for key in TABLE if key.startswith("check_")},
+    "time_limit_reached": "test_checks.py::test_a_program_that_never_ends_is_stopped_with_a_friendly_message",
     # The experiment logbook: each message is matched by a test in test_experiment.py.
     **{key: "tests/robotlab/test_experiment.py" for key in TABLE if key.startswith("exp_")},
     **{key: "tests/robotlab/test_experiment_plot.py" for key in TABLE if key.startswith("plot_")},
+    **{key: "tests/grading/test_course.py" for key in TABLE if key.startswith("course_")},
     **{key: "tests/robotlab/test_experiment_form.py and tests/browser/test_hypothesis_card.py"
        for key in TABLE if key.startswith("form_")},
     "stopped_by_button": "test_live_view.py::test_the_stop_button_ends_a_long_move_while_the_cell_runs",
