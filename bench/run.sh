@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # RobotLab's benchmarks; `./dev.sh bench` runs this after setting up .venv.
 #   bash bench/run.sh            everything: simulator speed beside aitk.robots, start-up, Bluetooth link,
-#                                live view bandwidth
+#                                live view bandwidth, autograding a class
 #   bash bench/run.sh sim [...]  only bench/sim_speed.py (extra arguments go to it)
 #   bash bench/run.sh startup    only bench/startup.py
 #   bash bench/run.sh ble [...]  only bench/ble_link.py (virtual radio; extra arguments go to it)
 #   bash bench/run.sh view [...] only bench/view_bandwidth.py (real JupyterLab and Chromium at
 #                                /usr/bin/chromium; extra arguments go to it)
+#   bash bench/run.sh grading [...]  only bench/grading_speed.py (nbgrader autograde, 30 pupils,
+#                                robot checks beside `assert True`; extra arguments go to it)
 # The baseline, aitk.robots 2.0.0, lives in its own venv, .venv-bench (gitignored),
 # made here when it is missing or lacks the pinned version. aitk.robots pulls in
 # aitk and with it TensorFlow (a large download, once); neither benchmark imports it.
@@ -59,6 +61,8 @@ case "$what" in
         "$PY" bench/ble_link.py || status=$?
         echo
         "$PY" bench/view_bandwidth.py || status=$?
+        echo
+        "$PY" bench/grading_speed.py || status=$?
         exit "$status"
         ;;
     sim)
@@ -74,9 +78,12 @@ case "$what" in
     view)
         exec "$PY" bench/view_bandwidth.py "$@"
         ;;
+    grading)
+        exec "$PY" bench/grading_speed.py "$@"
+        ;;
     *)
         echo "usage: ./dev.sh bench [all | sim [sim_speed.py options] | startup | ble [ble_link.py options]" \
-             "| view [view_bandwidth.py options]]" >&2
+             "| view [view_bandwidth.py options] | grading [grading_speed.py options]]" >&2
         exit 2
         ;;
 esac

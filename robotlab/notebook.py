@@ -55,6 +55,9 @@ def show_errors_briefly() -> None:
     shell._robotlab_errors = True
     if settings.time_limit() is not None:       # autograding: every cell gets a time limit
         _install_hooks(shell)
+        # robotlab is being imported by a running cell (its pre_run_cell has passed):
+        # that cell gets the limit too; post_run_cell, registered now, ends it.
+        _before_cell()
 
 
 def _install_hooks(shell) -> None:

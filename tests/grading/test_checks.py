@@ -191,6 +191,11 @@ def test_a_program_that_never_ends_is_stopped_with_a_friendly_message():
             reply = client.execute_interactive(code, timeout=30, output_hook=hook)
             return reply["content"]["status"], "".join(out)
 
+        # The cell that first imports robotlab gets the limit too.
+        started = time.monotonic()
+        status, out = run("import robotlab\nwhile True:\n    pass")
+        assert status == "error" and "Programmet blev stoppet efter 2 sekunder" in out
+        assert time.monotonic() - started < 25
         assert run("from robotlab import Robot\nrobot = Robot()")[0] == "ok"
         started = time.monotonic()
         status, out = run("while True:\n    pass")
