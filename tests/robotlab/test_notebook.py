@@ -112,3 +112,11 @@ def test_robot_errors_show_the_pupils_line_and_the_message_without_robotlab_fram
         text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(error["traceback"]))   # no colours
         assert line in text
         assert "robotlab/" not in text and "robotlab\\" not in text
+
+
+def test_the_playground_notebook_runs_and_reports_its_sensors():
+    notebook = run_notebook(nbformat.read(NOTEBOOKS / "legeplads.ipynb", as_version=4))
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert not [o for c in code for o in c.outputs if o["output_type"] == "error"]
+    printed = "".join(o["text"] for c in code for o in outputs(c, "stream"))
+    assert "Afstand:" in printed and "Farve under robotten:" in printed
