@@ -105,6 +105,21 @@ def _add_course_commands(commands) -> None:
     course.set_defaults(run=_course)
 
 
+def _lessons(args) -> int:
+    from grading.lessons import command     # nbgrader is only imported for teachers' commands
+    return command(args)
+
+
+def _add_lesson_commands(commands) -> None:
+    lessons = commands.add_parser("lessons", help="RobotLab's lessons / RobotLabs lektioner")
+    actions = lessons.add_subparsers(dest="action", required=True)
+    build = actions.add_parser("build", help="release versions in Danish and English "
+                                             "/ elevudgaver på dansk og engelsk")
+    build.add_argument("--out", "--ud", default="lektioner-udgivet",
+                       help="folder for the release versions (default: lektioner-udgivet)")
+    lessons.set_defaults(run=_lessons)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="robotlab", description="RobotLab")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -129,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     emulate.add_argument("--seconds", type=float, default=None, help=argparse.SUPPRESS)
     emulate.set_defaults(run=_emulate)
     _add_course_commands(commands)
+    _add_lesson_commands(commands)
     args = parser.parse_args(argv)
     return args.run(args)
 
