@@ -41,6 +41,20 @@ def assignment_name(lesson: dict, language: str) -> str:
     return f"{lesson['folder']}-{language}"
 
 
+def copy_into_course(lesson: dict, language: str, course: Path, folder: Path = LESSONS) -> str:
+    """Put one language of a lesson into ``course/source/<name>/`` as nbgrader wants it.
+
+    The lesson's other files (arenas) come along; the notebook is renamed to the
+    assignment's name. Returns that name. Example: ``copy_into_course(lesson, "da", course)``.
+    """
+    name = assignment_name(lesson, language)
+    target = Path(course) / "source" / name
+    shutil.copytree(folder / lesson["folder"], target,
+                    ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
+    shutil.copy(folder / lesson["folder"] / f"{language}.ipynb", target / f"{name}.ipynb")
+    return name
+
+
 def nbgrader_env() -> dict:
     """Environment for nbgrader: the venv's bin on PATH (nbgrader calls alembic)."""
     env = dict(os.environ)
@@ -59,15 +73,8 @@ def build(out: Path, folder: Path = LESSONS, timeout_s: float = 300) -> list[Pat
     with tempfile.TemporaryDirectory(prefix="robotlab-lessons-") as tmp:
         course = Path(tmp) / "course"
         write_config(course, "robotlab-lessons")
-        names = []
-        for lesson in written(folder):
-            for language in LANGUAGES:
-                name = assignment_name(lesson, language)
-                target = course / "source" / name
-                shutil.copytree(folder / lesson["folder"], target,
-                                ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
-                shutil.copy(folder / lesson["folder"] / f"{language}.ipynb", target / f"{name}.ipynb")
-                names.append((lesson, language, name))
+        names = [(lesson, language, copy_into_course(lesson, language, course, folder))
+                 for lesson in written(folder) for language in LANGUAGES]
         for lesson, language, name in names:
             subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", name,
                             "--force", "--create"], cwd=course, env=nbgrader_env(), check=True,

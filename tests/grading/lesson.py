@@ -164,9 +164,8 @@ def nbgrader_env() -> dict[str, str]:
     """The environment for nbgrader and its kernels: the venv's scripts on PATH, the
     repository importable (``grading`` too, even when the editable install predates it),
     Danish messages, no display."""
-    env = dict(os.environ)
-    # nbgrader's gradebook runs `alembic` from PATH: the venv's bin, activated or not.
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    from grading.lessons import nbgrader_env as with_venv_on_path
+    env = with_venv_on_path()   # nbgrader's gradebook runs `alembic` from PATH
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env.pop("ROBOTLAB_LANG", None)
     env.setdefault("SDL_VIDEODRIVER", "dummy")

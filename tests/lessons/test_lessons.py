@@ -16,7 +16,8 @@ import nbformat
 import pytest
 
 from grading.course import write_config
-from grading.lessons import AREAS, LANGUAGES, LESSONS, assignment_name, curriculum, nbgrader_env, written
+from grading.lessons import (AREAS, LANGUAGES, LESSONS, assignment_name, copy_into_course,
+                             curriculum, nbgrader_env, written)
 
 WRITTEN = written()
 
@@ -95,11 +96,8 @@ def graded_course(request, tmp_path_factory):
     write_config(course, f"lessons-{language}", time_limit_s=30, language=language)
     results = {}
     for lesson in WRITTEN:
-        name = assignment_name(lesson, language)
+        name = copy_into_course(lesson, language, course)
         source = course / "source" / name
-        shutil.copytree(LESSONS / lesson["folder"], source,
-                        ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
-        shutil.copy(LESSONS / lesson["folder"] / f"{language}.ipynb", source / f"{name}.ipynb")
         made = nbgrader(course, "generate_assignment", name, "--force", "--create")
         assert made.returncode == 0, made.stdout + made.stderr
         for student, notebook in (("losning", source), ("blank", course / "release" / name)):

@@ -7,7 +7,6 @@ import sys
 
 import pytest
 
-matplotlib = pytest.importorskip("matplotlib")
 from matplotlib.container import ErrorbarContainer  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
@@ -259,7 +258,7 @@ def test_a_figure_renders_to_png_and_shows_itself_in_a_notebook(folder):
     assert 400 <= width <= 2000 and 300 <= height <= 1500
     shown = fig._repr_png_()              # what Jupyter shows, without a kernel
     assert png_size(shown) == (width, height)
-    formatters = pytest.importorskip("IPython.core.formatters")
+    from IPython.core import formatters
     data, _ = formatters.DisplayFormatter().format(fig)
     assert png_size(data["image/png"]) == (width, height)
 
