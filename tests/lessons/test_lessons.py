@@ -88,25 +88,18 @@ def nbgrader(course: Path, *args: str, timeout: float = 300) -> subprocess.Compl
                           capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.fixture(scope="module", params=LANGUAGES)
-def graded_course(request, tmp_path_factory):
-    """One course per language: each lesson generated, its solution and its release autograded."""
-    language = request.param
-    course = tmp_path_factory.mktemp(f"lessons-{language}")
+def grade(lesson: dict, language: str, course: Path) -> subprocess.CompletedProcess:
+    """A course with one lesson in one language; its solution and its release autograded."""
     write_config(course, f"lessons-{language}", time_limit_s=30, language=language)
-    results = {}
-    for lesson in WRITTEN:
-        name = copy_into_course(lesson, language, course)
-        source = course / "source" / name
-        made = nbgrader(course, "generate_assignment", name, "--force", "--create")
-        assert made.returncode == 0, made.stdout + made.stderr
-        for student, notebook in (("losning", source), ("blank", course / "release" / name)):
-            target = course / "submitted" / student / name
-            shutil.copytree(notebook, target)
-            (target / "timestamp.txt").write_text("2026-11-27 10:00:00.000000 UTC")
-        graded = nbgrader(course, "autograde", name, "--force", "--create")
-        results[name] = graded
-    return language, course, results
+    name = copy_into_course(lesson, language, course)
+    made = nbgrader(course, "generate_assignment", name, "--force", "--create")
+    assert made.returncode == 0, made.stdout + made.stderr
+    for student, notebook in (("losning", course / "source" / name),
+                              ("blank", course / "release" / name)):
+        target = course / "submitted" / student / name
+        shutil.copytree(notebook, target)
+        (target / "timestamp.txt").write_text("2026-11-27 10:00:00.000000 UTC")
+    return nbgrader(course, "autograde", name, "--force", "--create")
 
 
 def autograded_scores(course: Path, name: str, student: str) -> tuple[float, float]:
@@ -118,15 +111,15 @@ def autograded_scores(course: Path, name: str, student: str) -> tuple[float, flo
         return sum(g.auto_score for g in grades), sum(g.max_score for g in grades)
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("lesson", WRITTEN, ids=lambda lesson: lesson["folder"])
-def test_the_solution_gets_full_marks_and_the_release_gets_zero(lesson, graded_course):
-    language, course, results = graded_course
+def test_the_solution_gets_full_marks_and_the_release_gets_zero(lesson, language, tmp_path):
+    run = grade(lesson, language, tmp_path)
     name = assignment_name(lesson, language)
-    run = results[name]
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    score, possible = autograded_scores(course, name, "losning")
+    score, possible = autograded_scores(tmp_path, name, "losning")
     assert possible > 0 and score == possible, (score, possible)
-    score, possible = autograded_scores(course, name, "blank")
+    score, possible = autograded_scores(tmp_path, name, "blank")
     assert score == 0, score
     # The grading machinery itself raised nothing: no traceback from nbgrader in its log.
     assert "Traceback" not in run.stderr, run.stderr[-3000:]
