@@ -280,28 +280,48 @@ def _lesson_files(source: Path) -> tuple[Path, list[Path]]:
     return source, []
 
 
-def add_lesson(folder, source, name: str | None = None) -> Path:
+def add_lesson(folder, source, name: str | None = None, language: str | None = None) -> Path:
     """Copy a lesson into ``source/NAME/`` of the course and add it to the gradebook.
 
     ``source`` is an nbgrader source notebook (copied with the files beside it, e.g. an
-    arena TOML or PNG, but not other notebooks) or a folder (copied whole, without
-    checkpoints and experiment logbooks). ``name`` defaults to the notebook's or folder's
+    arena TOML or PNG, but not other notebooks), a folder (copied whole, without
+    checkpoints and experiment logbooks), or one of RobotLab's lessons by number or folder
+    name (``2`` or ``"02-tegn-en-firkant"``). From a lesson folder with a notebook per
+    language (``da.ipynb``, ``en.ipynb``) only ``language``'s notebook is copied (default:
+    the teacher's language, ``ROBOTLAB_LANG``), without the teacher guides, and ``name``
+    defaults to e.g. ``02-tegn-en-firkant-da``; otherwise to the notebook's or folder's
     name. Returns the lesson's folder.
 
     Example: ``add_lesson("fysik-2b", "lektioner/firkant.ipynb", name="uge3")``
-    -> ``Path(".../fysik-2b/source/uge3")``.
+    -> ``Path(".../fysik-2b/source/uge3")``; ``add_lesson("7a", 2)`` ->
+    ``Path(".../7a/source/02-tegn-en-firkant-da")``.
     """
+    from robotlab.i18n import language as current_language
+
+    from .lessons import LANGUAGES, LESSONS, copy_into_course, find, is_bilingual
     folder = Path(folder).resolve()
     course_id_of(folder)
-    source = Path(source).expanduser()
-    origin, files = _lesson_files(source)
-    name = name or (source.stem if source.is_file() else source.resolve().name)
+    builtin = None if Path(str(source)).expanduser().exists() else find(source)
+    source = LESSONS / builtin["folder"] if builtin else Path(str(source)).expanduser()
+    bilingual = source.is_dir() and is_bilingual(source)
+    if language is not None and language not in LANGUAGES:
+        raise CourseError("course_lesson_bad_language", language=language,
+                          languages=", ".join(LANGUAGES))
+    if bilingual:
+        language = language or current_language()
+        name = name or f"{source.resolve().name}-{language}"
+    else:
+        origin, files = _lesson_files(source)
+        name = name or (source.stem if source.is_file() else source.resolve().name)
     if not LESSON_NAME.match(name):
         raise CourseError("course_lesson_bad_name", name=name)
     target = folder / "source" / name
     if target.exists():
         raise CourseError("course_lesson_exists", name=name)
-    if files:
+    if bilingual:
+        copy_into_course({"folder": source.resolve().name}, language, folder,
+                         source.resolve().parent, name=name)
+    elif files:
         target.mkdir(parents=True)
         for file in files:
             shutil.copy2(file, target / file.name)
@@ -333,7 +353,8 @@ def command(args) -> int:
             print(message("course_pupils_added", count=new + updated, new=new, updated=updated,
                           course=course_id_of(args.course)))
         elif args.action == "add-lesson":
-            target = add_lesson(args.course, args.lesson, args.name)
+            target = add_lesson(args.course, args.lesson, args.name,
+                                getattr(args, "language", None))
             print(message("course_lesson_added", name=target.name, folder=str(target),
                           files=sum(1 for p in target.rglob("*") if p.is_file())))
         elif args.action == "report":

@@ -97,8 +97,13 @@ def _add_course_commands(commands) -> None:
     pupils.add_argument("roster", metavar="ROSTER.csv")
     lesson = actions.add_parser("add-lesson", parents=[where],
                                 help="add an nbgrader source notebook / tilføj en lektion")
-    lesson.add_argument("lesson", metavar="NOTEBOOK_OR_FOLDER")
+    lesson.add_argument("lesson", metavar="NOTEBOOK_FOLDER_OR_NUMBER",
+                        help="a source notebook, a lesson folder, or RobotLab's lesson number "
+                             "/ en notesbog, en mappe eller RobotLabs lektionsnummer (1-8)")
     lesson.add_argument("--name", "--navn", default=None)
+    lesson.add_argument("--language", "--sprog", default=None, choices=("da", "en"),
+                        help="the language of a two-language lesson / sproget (default: "
+                             "ROBOTLAB_LANG or da)")
     report = actions.add_parser("report", parents=[where],
                                 help="class report (CSV + HTML) / klasserapport")
     report.add_argument("--out", "--ud", default=None, help="default: COURSE/rapport")
@@ -117,6 +122,8 @@ def _add_lesson_commands(commands) -> None:
                                              "/ elevudgaver på dansk og engelsk")
     build.add_argument("--out", "--ud", default="lektioner-udgivet",
                        help="folder for the release versions (default: lektioner-udgivet)")
+    build.add_argument("--lessons", "--lektioner", default=None,
+                       help="a folder of lessons with its curriculum.toml (default: RobotLab's own)")
     lessons.set_defaults(run=_lessons)
 
 

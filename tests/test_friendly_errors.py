@@ -903,6 +903,8 @@ SHOWN_ELSEWHERE = {
     **{key: "tests/grading/test_checks.py" for key in TABLE if key.startswith("check_")},
     "time_limit_reached": "test_checks.py::test_a_program_that_never_ends_is_stopped_with_a_friendly_message",
     "lessons_built": "tests/lessons/test_lessons.py::test_robotlab_lessons_build_makes_release_versions_without_solutions",
+    # robotlab lessons build's failures and the teachers' overview: tests/lessons/test_lessons.py.
+    **{key: "tests/lessons/test_lessons.py" for key in TABLE if key.startswith("lessons_")},
     # The experiment logbook: each message is matched by a test in test_experiment.py.
     **{key: "tests/robotlab/test_experiment.py" for key in TABLE if key.startswith("exp_")},
     **{key: "tests/robotlab/test_experiment_plot.py" for key in TABLE if key.startswith("plot_")},

@@ -272,6 +272,39 @@ def test_add_lesson_mistakes(course, tmp_path, lang, capsys):
     assert sorted(p.name for p in (course / "source").iterdir()) == ["hjul"]
 
 
+@pytest.mark.parametrize("asked, language, name", [
+    (("2",), "da", "02-tegn-en-firkant-da"),
+    (("02-tegn-en-firkant", "--language", "en"), "en", "02-tegn-en-firkant-en"),
+    ((str(ROOT / "lessons" / "01-hej-robot"), "--sprog", "en"), "en", "01-hej-robot-en"),
+])
+def test_add_lesson_takes_robotlabs_lessons_in_one_language_without_the_teacher_guide(
+        course, monkeypatch, capsys, asked, language, name):
+    monkeypatch.delenv("ROBOTLAB_LANG", raising=False)
+    assert course_cmd("add-lesson", *asked, "--course", course) == 0
+    target = course / "source" / name
+    names = sorted(p.name for p in target.iterdir())
+    assert f"{name}.ipynb" in names
+    assert [n for n in names if n.endswith(".ipynb")] == [f"{name}.ipynb"]
+    assert not {"laererguide.md", "teacher-guide.md", "da.ipynb", "en.ipynb"} & set(names)
+    folder = name.rsplit("-", 1)[0]
+    original = (ROOT / "lessons" / folder / f"{language}.ipynb").read_text(encoding="utf-8")
+    assert (target / f"{name}.ipynb").read_text(encoding="utf-8") == original
+    nbgrader(course, "generate_assignment", name)
+    assert (course / "release" / name / f"{name}.ipynb").exists()
+
+
+def test_add_lesson_of_a_language_that_does_not_exist(course, lang, capsys):
+    assert course_cmd("add-lesson", "1", "--course", course) == 0
+    capsys.readouterr()
+    from grading.course import CourseError, add_lesson
+    with pytest.raises(CourseError) as raised:
+        add_lesson(course, 1, language="de")
+    assert str(raised.value) == message("course_lesson_bad_language", language="de",
+                                        languages="da, en")
+    # The lesson added first is still there, in the teacher's language.
+    assert [p.name for p in (course / "source").iterdir()] == [f"01-hej-robot-{lang}"]
+
+
 # -- report ---------------------------------------------------------------------------------
 
 def logbook(folder: Path, finished: int, *, unfinished: bool = False, question="Hvor langt?"):

@@ -136,3 +136,66 @@ def test_robotlab_lessons_build_makes_release_versions_without_solutions(tmp_pat
         text = path.read_text(encoding="utf-8")
         assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
         assert "grading.checks" not in text                 # hidden tests are stripped
+
+
+@pytest.fixture(params=LANGUAGES)
+def lang(request, monkeypatch):
+    monkeypatch.setenv("ROBOTLAB_LANG", request.param)
+    return request.param
+
+
+def test_lessons_build_into_a_file_says_so_and_keeps_the_file(tmp_path, lang, capsys):
+    from robotlab.cli import main
+    from robotlab.i18n import message
+    target = tmp_path / "udgivet"
+    target.write_text("mine noter")
+    assert main(["lessons", "build", "--out", str(target)]) == 2
+    assert capsys.readouterr().err.strip() == message("lessons_out_is_file", out=str(target))
+    assert target.read_text() == "mine noter"
+
+
+def test_a_lesson_nbgrader_cannot_release_is_named_and_nothing_is_changed(tmp_path, lang, capsys):
+    from robotlab.cli import main
+    lessons = tmp_path / "lektioner"
+    shutil.copytree(LESSONS / "01-hej-robot", lessons / "01-hej-robot")
+    broken = lessons / "99-i-stykker"
+    shutil.copytree(LESSONS / "01-hej-robot", broken)
+    (lessons / "curriculum.toml").write_text(
+        '[[lesson]]\nnumber = 1\nfolder = "01-hej-robot"\n'
+        '[[lesson]]\nnumber = 2\nfolder = "99-i-stykker"\n', encoding="utf-8")
+    notebook = nbformat.read(broken / "en.ipynb", as_version=4)
+    cell = next(c for c in notebook.cells if "### END SOLUTION" in c.source)
+    cell.source = cell.source.replace("### END SOLUTION", "")      # a solution that never ends
+    nbformat.write(notebook, broken / "en.ipynb")
+    out = tmp_path / "udgivet"
+    (out / "da" / "01-hej-robot").mkdir(parents=True)
+    (out / "da" / "01-hej-robot" / "gammel.ipynb").write_text("{}")
+    assert main(["lessons", "build", "--out", str(out), "--lessons", str(lessons)]) == 2
+    error = capsys.readouterr().err
+    assert "99-i-stykker-en" in error and str(broken / "en.ipynb") in error
+    assert "Traceback" not in error
+    assert [p.name for p in out.rglob("*") if p.is_file()] == ["gammel.ipynb"]
+
+
+def test_a_folder_without_lessons(tmp_path, lang, capsys):
+    from robotlab.cli import main
+    from robotlab.i18n import message
+    (tmp_path / "curriculum.toml").write_text('[[lesson]]\nnumber = 1\n', encoding="utf-8")
+    assert main(["lessons", "build", "--out", str(tmp_path / "ud"), "--lessons",
+                 str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == message("lessons_none", folder=str(tmp_path))
+
+
+def test_the_overview_lists_all_eight_lessons_in_the_teachers_language(lang):
+    from grading.lessons import AREA_NAMES, overview
+    from robotlab.i18n import message
+    table = overview()
+    rows = table.splitlines()
+    assert len(rows) == 2 + 8
+    for lesson, row in zip(curriculum(), rows[2:]):
+        assert lesson["title"][lang] in row
+        assert all(AREA_NAMES[area][lang] in row for area in lesson["areas"])
+        if lesson.get("folder"):
+            assert f"`{lesson['folder']}`" in row
+        else:
+            assert message("lessons_overview_planned") in row
