@@ -11,6 +11,10 @@
   with a friendly message (set for autograding; unset means no limit).
 - ``ROBOTLAB_VIEW``: "live" (default: the live view in notebooks) or "picture"
   (a still picture after each cell, for slow networks or old front ends).
+- ``ROBOTLAB_VIRTUAL_ROBOTS``: a number N from 1 to 30 puts N virtual Bluetooth
+  robots, RobotLab-01 ... RobotLab-N, in range of this kernel instead of the
+  computer's radio: ``Robot("ble", name="01")`` then connects to a simulated robot
+  over the real protocol. For rehearsing a lesson without robots, and for tests.
 """
 
 from __future__ import annotations
@@ -58,3 +62,15 @@ def time_limit() -> float | None:
     except ValueError:
         return None
     return value if value > 0 else None
+
+
+#: Most virtual Bluetooth robots one kernel may start: a class set.
+MAX_VIRTUAL_ROBOTS = 30
+
+
+def virtual_robots() -> int:
+    """How many virtual Bluetooth robots ``ROBOTLAB_VIRTUAL_ROBOTS`` asks for (0: none)."""
+    text = os.environ.get("ROBOTLAB_VIRTUAL_ROBOTS", "").strip()
+    if not text.isdigit():
+        return 0
+    return min(int(text), MAX_VIRTUAL_ROBOTS)

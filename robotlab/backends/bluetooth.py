@@ -29,6 +29,10 @@ pupil's code unchanged::
     from robotlab.backends import bluetooth
     radio = VirtualRadio()
     bluetooth.use_bleak_backends(*backends(radio))   # (None, None): bleak's own again
+
+or, without code, ``ROBOTLAB_VIRTUAL_ROBOTS=3`` in the kernel's environment: the first
+``Robot("ble")`` then starts RobotLab-01 ... RobotLab-03 on a virtual radio (each robot
+drives its own simulated world on the open floor, with noise, in real time).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from ble_bridge import (PROTOCOL_VERSION, Beep, Colour, Drive, Identify, MoveStr
 from ble_bridge.session import LinkError
 from ble_bridge.transport import READY, RobotLink, robot_name
 
+from .. import settings
 from ..checks import describe
 from ..errors import RobotConnectionError, RobotLabError, RobotTypeError
 from ..i18n import Text
@@ -51,6 +56,8 @@ from .base import Backend, Motion
 _bleak_backends: tuple[type | None, type | None] = (None, None)
 #: The Bluetooth robots this kernel holds open.
 _open: weakref.WeakSet[BluetoothBackend] = weakref.WeakSet()
+#: The virtual radio and robots of ``ROBOTLAB_VIRTUAL_ROBOTS``, once started.
+_virtual_classroom: tuple | None = None
 
 #: Seconds to listen for robots when no name is given, and to look for a named one.
 SCAN_S = transport.SCAN_S
@@ -80,6 +87,24 @@ def use_bleak_backends(scanner_backend: type | None, client_backend: type | None
     """
     global _bleak_backends
     _bleak_backends = (scanner_backend, client_backend)
+
+
+def _start_virtual_classroom() -> None:
+    """Start the virtual robots ``ROBOTLAB_VIRTUAL_ROBOTS`` asks for, once per kernel.
+
+    Backends a test or demo chose with ``use_bleak_backends`` win over the setting.
+    """
+    global _virtual_classroom
+    count = settings.virtual_robots()
+    if not count or _virtual_classroom is not None or _bleak_backends != (None, None):
+        return
+    from ble_bridge.virtual import VirtualRadio, backends
+
+    from ..emulate import start_virtual_robots
+    radio = VirtualRadio()
+    robots = start_virtual_robots(radio, count, first_id=1, seed=settings.seed())
+    _virtual_classroom = (radio, robots)
+    use_bleak_backends(*backends(radio))
 
 
 def pupil_name(name) -> str | None:
@@ -129,6 +154,7 @@ class BluetoothBackend(Backend):
         self.profile = profile
         wanted = pupil_name(name)
         period_ms = round(profile.telemetry_period_s * 1000)
+        _start_virtual_classroom()
         scanner_backend, client_backend = _bleak_backends
         self._link = RobotLink(scanner_backend=scanner_backend, client_backend=client_backend,
                                subscription=Subscribe(period_ms, period_ms, 0, True),

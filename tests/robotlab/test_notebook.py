@@ -120,3 +120,47 @@ def test_the_playground_notebook_runs_and_reports_its_sensors():
     assert not [o for c in code for o in c.outputs if o["output_type"] == "error"]
     printed = "".join(o["text"] for c in code for o in outputs(c, "stream"))
     assert "Afstand:" in printed and "Farve under robotten:" in printed
+
+
+@pytest.mark.parametrize("name, moved", [("forbind-robot.ipynb", "Kørt frem"),
+                                         ("connect-robot.ipynb", "Driven forward")])
+def test_connect_your_robot_runs_against_a_virtual_classroom(name, moved, monkeypatch):
+    """ROBOTLAB_VIRTUAL_ROBOTS puts virtual robots on a virtual radio in the kernel:
+    the notebook's Robot("ble", name="01") goes through bleak and the real protocol."""
+    monkeypatch.setenv("ROBOTLAB_VIRTUAL_ROBOTS", "3")
+    monkeypatch.setenv("ROBOTLAB_SEED", "1")
+    notebook = run_notebook(nbformat.read(NOTEBOOKS / name, as_version=4))
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert not [o for c in code for o in c.outputs if o["output_type"] == "error"]
+    shown = "".join(o["data"]["text/plain"] for o in code[1].outputs if "data" in o)
+    assert shown == "Robot('ble', name='RobotLab-01')"
+    printed = "".join(o["text"] for c in code for o in outputs(c, "stream"))
+    driven = float(re.search(rf"{moved}: ([\d.]+) cm", printed).group(1))
+    assert 8 <= driven <= 12           # 10 cm forward, with a noisy robot
+
+
+def test_without_virtual_robots_robot_ble_uses_the_computers_radio(monkeypatch):
+    """The setting is read by Robot("ble") only: unset, the virtual classroom never starts."""
+    from robotlab.backends import bluetooth
+    monkeypatch.delenv("ROBOTLAB_VIRTUAL_ROBOTS", raising=False)
+    bluetooth._start_virtual_classroom()
+    assert bluetooth._virtual_classroom is None and bluetooth._bleak_backends == (None, None)
+    monkeypatch.setenv("ROBOTLAB_VIRTUAL_ROBOTS", "tre")
+    bluetooth._start_virtual_classroom()
+    assert bluetooth._virtual_classroom is None
+
+
+@pytest.mark.parametrize("name, language", [("laerer-hurtigstart.ipynb", "da"),
+                                            ("teacher-quick-start.ipynb", "en")])
+def test_teacher_quick_start_runs_and_makes_a_trial_class(name, language):
+    from grading.lessons import curriculum
+    notebook = run_notebook(nbformat.read(NOTEBOOKS / name, as_version=4), timeout=180)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert not [o for c in code for o in c.outputs if o["output_type"] == "error"]
+    table = "".join(o["data"]["text/markdown"] for o in code[0].outputs if "data" in o)
+    assert all(lesson["title"][language] in table for lesson in curriculum())
+    assert outputs(code[1], "image/png")                 # the simulator's picture
+    printed = "".join(o["text"] for o in outputs(code[2], "stream"))
+    assert "(2, 0)" in printed                           # two new pupils
+    assert f"02-tegn-en-firkant-{language}.ipynb" in printed
+    assert "laererguide.md" not in printed and "teacher-guide.md" not in printed
