@@ -9,6 +9,7 @@
 #                                /usr/bin/chromium; extra arguments go to it)
 #   bash bench/run.sh grading [...]  only bench/grading_speed.py (nbgrader autograde, 30 pupils,
 #                                robot checks beside `assert True`; extra arguments go to it)
+#   bash bench/run.sh lessons [...]  only bench/lesson_runtime.py (each lesson notebook headless)
 # The baseline, aitk.robots 2.0.0, lives in its own venv, .venv-bench (gitignored),
 # made here when it is missing or lacks the pinned version. aitk.robots pulls in
 # aitk and with it TensorFlow (a large download, once); neither benchmark imports it.
@@ -63,6 +64,8 @@ case "$what" in
         "$PY" bench/view_bandwidth.py || status=$?
         echo
         "$PY" bench/grading_speed.py || status=$?
+        echo
+        "$PY" bench/lesson_runtime.py || status=$?
         exit "$status"
         ;;
     sim)
@@ -81,9 +84,12 @@ case "$what" in
     grading)
         exec "$PY" bench/grading_speed.py "$@"
         ;;
+    lessons)
+        exec "$PY" bench/lesson_runtime.py "$@"
+        ;;
     *)
         echo "usage: ./dev.sh bench [all | sim [sim_speed.py options] | startup | ble [ble_link.py options]" \
-             "| view [view_bandwidth.py options] | grading [grading_speed.py options]]" >&2
+             "| view [view_bandwidth.py options] | grading [grading_speed.py options] | lessons]" >&2
         exit 2
         ;;
 esac
