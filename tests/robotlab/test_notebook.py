@@ -164,3 +164,11 @@ def test_teacher_quick_start_runs_and_makes_a_trial_class(name, language):
     assert "(2, 0)" in printed                           # two new pupils
     assert f"02-tegn-en-firkant-{language}.ipynb" in printed
     assert "laererguide.md" not in printed and "teacher-guide.md" not in printed
+
+
+@pytest.mark.parametrize("name", ["velkommen.ipynb", "welcome.ipynb"])
+def test_the_welcome_notebook_points_to_notebooks_that_exist(name):
+    text = "".join(c.source for c in nbformat.read(NOTEBOOKS / name, as_version=4).cells)
+    named = set(re.findall(r"`([\w-]+\.ipynb)`", text))
+    assert len(named) >= 4
+    assert sorted(n for n in named if not (NOTEBOOKS / n).is_file()) == []
