@@ -83,3 +83,38 @@ def test_unknown_arena_name():
     with pytest.raises(ArenaFileError) as info:
         load_arena("månen")
     assert info.value.reason == "unknown_arena"
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_every_goal_can_be_reached_from_the_start(name):
+    """A path for the classroom robot (its body, not a point) from the start into each goal zone.
+
+    Breadth-first search over robot centres on a 2 cm grid; a centre is free when the
+    body touches no wall. (The maze once sealed its start in, and no test noticed.)
+    """
+    from collections import deque
+
+    from simulator.geometry import distance_point_segment
+    world = World(name)
+    robot = world.add_robot(noise=False)
+    arena, step = world.arena, 2.0
+    start = (round(arena.start.x_cm / step), round(arena.start.y_cm / step))
+    columns, rows = int(arena.width_cm / step), int(arena.height_cm / step)
+
+    def free(cell):
+        x, y = cell[0] * step, cell[1] * step
+        return 0 <= cell[0] <= columns and 0 <= cell[1] <= rows and not any(
+            distance_point_segment(x, y, wall) < robot.profile.radius_cm
+            for wall in arena.walls)
+
+    seen, queue = {start}, deque([start])
+    while queue:
+        x, y = queue.popleft()
+        for cell in ((x + 1, y), (x - 1, y), (x, y + 1), (x, y - 1)):
+            if cell not in seen and free(cell):
+                seen.add(cell)
+                queue.append(cell)
+    for goal in arena.goals:
+        inside = [c for c in seen if goal.x_cm < c[0] * step < goal.x_cm + goal.width_cm
+                  and goal.y_cm < c[1] * step < goal.y_cm + goal.height_cm]
+        assert inside, f"{name}: the goal {goal.name} cannot be reached from the start"
