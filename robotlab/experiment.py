@@ -495,8 +495,9 @@ class Experiment:
         path = Path(path) if path is not None else self.path.with_suffix(".html")
         graph = ""
         if any(cycle.rows for cycle in self.cycles):
+            from .experiment_plot import plot
             buffer = io.BytesIO()
-            self.plot().savefig(buffer, format="png")
+            plot([self]).savefig(buffer, format="png")
             graph = ('<p><img alt="" style="max-width:100%" src="data:image/png;base64,'
                      + base64.b64encode(buffer.getvalue()).decode("ascii") + '"></p>')
         page = (f'<!DOCTYPE html>\n<html lang="{language()}"><head><meta charset="utf-8">'
@@ -535,10 +536,12 @@ class Experiment:
     def plot(self):
         """A graph per cycle: the measured values (mean and spread over repeats) and the prediction.
 
+        In a notebook the graph appears under the cell at once, wherever the line is in
+        the cell; elsewhere (a script, a test) the matplotlib Figure is returned.
         Example: ``exp.plot()``.
         """
-        from .experiment_plot import plot
-        return plot([self])
+        from .experiment_plot import plot, show_in_notebook
+        return show_in_notebook(plot([self]))
 
     def compare(self, other):
         """This experiment beside another run of it (say, the simulator beside the real robot).
@@ -547,8 +550,8 @@ class Experiment:
         """
         if not isinstance(other, Experiment):
             raise RobotTypeError("exp_compare_expected", got=checks.describe(other))
-        from .experiment_plot import plot
-        return plot([self, other])
+        from .experiment_plot import plot, show_in_notebook
+        return show_in_notebook(plot([self, other]))
 
     def form(self):
         """The hypothesis card (hypotesekort): fill in the experiment with boxes and buttons.

@@ -51,6 +51,25 @@ TITLE_SIZE, LABEL_SIZE, TICK_SIZE, LEGEND_SIZE, NOTE_SIZE = 13, 12, 11, 10, 14
 _figure_class_cache = None
 
 
+def show_in_notebook(fig):
+    """In a notebook's kernel: show ``fig`` under the running cell now and return None.
+
+    A returned figure would only appear when its line is the cell's last, so
+    ``eks.graf()`` followed by ``eks.konkluder(...)`` would show nothing. Outside a
+    kernel the figure is returned as it is.
+    """
+    import sys
+    if "IPython" not in sys.modules:
+        return fig
+    from IPython import get_ipython
+    shell = get_ipython()
+    if shell is None or getattr(shell, "kernel", None) is None:
+        return fig
+    from IPython.display import display
+    display(fig)
+    return None
+
+
 def _figure_class():
     global _figure_class_cache
     if _figure_class_cache is None:

@@ -222,6 +222,11 @@ class Pair(_Pair):
 
     __slots__ = ()
 
+    def __repr__(self) -> str:
+        from .i18n import language
+        names = ("venstre", "højre") if language() == "da" else ("left", "right")
+        return f"({names[0]}={self.left!r}, {names[1]}={self.right!r})"
+
     @property
     def venstre(self):
         return self.left

@@ -267,3 +267,23 @@ def test_importing_robotlab_does_not_import_matplotlib():
     code = ("import sys, robotlab, robotlab.experiment_plot; "
             "assert 'matplotlib' not in sys.modules, 'matplotlib imported'")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_in_a_notebook_the_graph_shows_wherever_the_line_is(tmp_path):
+    """eks.graf() before eks.konkluder(...) in one cell still shows the graph, once."""
+    import nbformat
+    from nbclient import NotebookClient
+    first = ("from robotlab import Eksperiment\n"
+             "eks = Eksperiment('Hvor langt?')\n"
+             "eks.hypotese('20 cm', forudsigelse=20, måling='cm')\n"
+             "eks.mål(cm=19)\n"
+             "eks.graf()\n"
+             "eks.konkluder('Næsten', bekræftet=True)")
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(first), nbformat.v4.new_code_cell("eks.graf()")]
+    NotebookClient(notebook, timeout=60, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    for cell in notebook.cells:
+        pictures = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+        assert len(pictures) == 1, cell.outputs
+        assert not [o for o in cell.outputs if o["output_type"] in ("error", "execute_result")]
