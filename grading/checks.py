@@ -22,7 +22,7 @@ import math
 from robotlab.i18n import message
 
 __all__ = ["reached_goal", "drove_square", "followed_line", "stopped_before_wall",
-           "never_collided", "experiment_cycles", "predicted_before_testing",
+           "never_collided", "light_on", "beeped", "experiment_cycles", "predicted_before_testing",
            "conclusions_match_data"]
 
 
@@ -183,6 +183,26 @@ def never_collided(robot) -> None:
         _fail("check_collided", robot, count=body.collisions)
 
 
+def light_on(robot) -> None:
+    """The robot's light is on now (any colour but off).
+
+    Example: ``light_on(robot)`` after ``robot.lys("grøn")``.
+    """
+    body, _ = _body_and_world(robot)
+    if tuple(body.led_rgb) == (0, 0, 0):
+        _fail("check_light_off")
+
+
+def beeped(robot, times: int = 1) -> None:
+    """The robot played at least ``times`` tones since it was made.
+
+    Example: ``beeped(robot)`` after ``robot.bip(440, 0.5)``.
+    """
+    body, _ = _body_and_world(robot)
+    if len(body.beeps) < times:
+        _fail("check_too_few_beeps", count=len(body.beeps), times=times)
+
+
 # -- experiments ------------------------------------------------------------------------
 
 def _experiment(exp):
@@ -239,3 +259,31 @@ def conclusions_match_data(exp, tolerance_percent: float = 10.0) -> None:
                   measured=f"{measured:.1f}", predicted=f"{predicted:.1f}",
                   said=message("exp_html_supported" if cycle.supported else
                                "exp_html_not_supported"))
+
+
+# -- sorting exercises ------------------------------------------------------------------
+
+def classified_like(answers, key: dict) -> None:
+    """Every item of ``key`` has the pupil's answer (True or False), and each is right.
+
+    ``answers`` is the pupil's table of item -> True/False (None: not answered
+    yet). The first missing or wrong item is named, so the pupil can look again.
+
+    Example: ``classified_like(er_persondata, {"dit navn": True, "robottens fart": False})``.
+    """
+    if not isinstance(answers, dict):
+        _fail("check_classify_not_a_table", got=_describe(answers))
+    for item in key:
+        if not isinstance(answers.get(item), bool):
+            _fail("check_classify_unanswered", item=item)
+    wrong = [item for item, right in key.items() if answers[item] is not right]
+    if wrong:
+        _fail("check_classify_wrong", right=len(key) - len(wrong), total=len(key), item=wrong[0])
+
+
+def _describe(value):
+    from robotlab.checks import describe
+    return describe(value)
+
+
+__all__ += ["classified_like"]

@@ -16,13 +16,21 @@ __all__ = [
     # hypothesis -> test cycles
     "Experiment",
     "Eksperiment",
+    # what RobotLab knows about you
+    "what_is_stored",
+    "hvad_er_gemt",
+    # the notebook's language
+    "set_language",
+    "sæt_sprog",
     # errors a pupil may want to catch
     "RobotLabError",
 ]
 
 from .errors import RobotLabError
+from .i18n import set_language, sæt_sprog
 from .robot import Robot
 from .experiment import Eksperiment, Experiment
+from .privacy import hvad_er_gemt, what_is_stored
 from .notebook import show_errors_briefly as _show_errors_briefly
 
 _show_errors_briefly()

@@ -24,6 +24,30 @@ def language() -> str:
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
 
+def set_language(code: str) -> None:
+    """Messages, labels and measurement names from now on in this language: "da" or "en".
+
+    Sets ``ROBOTLAB_LANG`` for this notebook's kernel, so a lesson written in one
+    language speaks it whatever the server's default is. Danish: ``sæt_sprog("da")``.
+
+    Example: ``set_language("en")``.
+    """
+    from .errors import RobotValueError
+    text = code.strip().lower() if isinstance(code, str) else code
+    if text not in LANGUAGES:
+        raise RobotValueError("language_unknown", got=repr(code),
+                              languages=", ".join(f'"{lang}"' for lang in LANGUAGES))
+    os.environ["ROBOTLAB_LANG"] = text
+
+
+def sæt_sprog(kode: str) -> None:
+    """Beskeder, knapper og målingernes navne på dette sprog fra nu af: "da" eller "en".
+
+    Eksempel: ``sæt_sprog("da")``.
+    """
+    set_language(kode)
+
+
 @lru_cache(maxsize=1)
 def table() -> dict[str, dict[str, str]]:
     with open(Path(__file__).with_name("locale") / "messages.toml", "rb") as f:

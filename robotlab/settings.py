@@ -15,6 +15,8 @@
   robots, RobotLab-01 ... RobotLab-N, in range of this kernel instead of the
   computer's radio: ``Robot("ble", name="01")`` then connects to a simulated robot
   over the real protocol. For rehearsing a lesson without robots, and for tests.
+- ``ROBOTLAB_PRIVACY_URL``: the school's own page about pupils' data (set by the
+  deployment); ``what_is_stored()`` links to it.
 """
 
 from __future__ import annotations
@@ -74,3 +76,8 @@ def virtual_robots() -> int:
     if not text.isdigit():
         return 0
     return min(int(text), MAX_VIRTUAL_ROBOTS)
+
+
+def privacy_url() -> str | None:
+    """The school's page about pupils' data (``ROBOTLAB_PRIVACY_URL``), or None."""
+    return os.environ.get("ROBOTLAB_PRIVACY_URL", "").strip() or None

@@ -15,3 +15,11 @@ def robotlab_env(monkeypatch):
     monkeypatch.setenv("ROBOTLAB_SEED", "1")
     monkeypatch.delenv("ROBOTLAB_LANG", raising=False)
     monkeypatch.delenv("ROBOTLAB_ROBOT", raising=False)
+
+
+@pytest.fixture(params=["da", "en"])
+def lang(request, monkeypatch):
+    """Run the test in Danish (ROBOTLAB_LANG unset, the default) and in English."""
+    if request.param == "en":
+        monkeypatch.setenv("ROBOTLAB_LANG", "en")
+    return request.param

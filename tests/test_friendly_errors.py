@@ -61,7 +61,6 @@ def xfail(reason: str):
     return pytest.mark.xfail(strict=True, reason=reason)
 
 
-
 # ---------------------------------------------------------------------------
 # Helpers: language and shape of a message
 # ---------------------------------------------------------------------------
@@ -111,15 +110,6 @@ def assert_short(msg: str) -> None:
 # ---------------------------------------------------------------------------
 # Fixtures
 # ---------------------------------------------------------------------------
-
-@pytest.fixture(params=LANGS)
-def lang(request, monkeypatch):
-    """Run the test in Danish (ROBOTLAB_LANG unset, the default) and in English."""
-    if request.param == "en":
-        monkeypatch.setenv("ROBOTLAB_LANG", "en")
-    else:
-        monkeypatch.delenv("ROBOTLAB_LANG", raising=False)
-    return request.param
 
 
 @pytest.fixture
@@ -903,12 +893,14 @@ SHOWN_ELSEWHERE = {
     **{key: "tests/grading/test_checks.py" for key in TABLE if key.startswith("check_")},
     "time_limit_reached": "test_checks.py::test_a_program_that_never_ends_is_stopped_with_a_friendly_message",
     "lessons_built": "tests/lessons/test_lessons.py::test_robotlab_lessons_build_makes_release_versions_without_solutions",
+    "language_unknown": "tests/robotlab/test_language.py::test_a_language_robotlab_does_not_speak",
     # robotlab lessons build's failures and the teachers' overview: tests/lessons/test_lessons.py.
     **{key: "tests/lessons/test_lessons.py" for key in TABLE if key.startswith("lessons_")},
     # The experiment logbook: each message is matched by a test in test_experiment.py.
     **{key: "tests/robotlab/test_experiment.py" for key in TABLE if key.startswith("exp_")},
     **{key: "tests/robotlab/test_experiment_plot.py" for key in TABLE if key.startswith("plot_")},
     **{key: "tests/grading/test_course.py" for key in TABLE if key.startswith("course_")},
+    **{key: "tests/robotlab/test_privacy.py" for key in TABLE if key.startswith("privacy_")},
     **{key: "tests/robotlab/test_experiment_form.py and tests/browser/test_hypothesis_card.py"
        for key in TABLE if key.startswith("form_")},
     "stopped_by_button": "test_live_view.py::test_the_stop_button_ends_a_long_move_while_the_cell_runs",

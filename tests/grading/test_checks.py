@@ -95,6 +95,17 @@ CASES = [
                  id="wall-too-early"),
     pytest.param(lambda r: checks.stopped_before_wall(r, 10), "mur", drive_on(), False,
                  id="wall-still-driving"),
+    pytest.param(lambda r: checks.light_on(r), "tom", lambda r: r.led("green"), True,
+                 id="light-correct"),
+    pytest.param(lambda r: checks.light_on(r), "tom", lambda r: r.led("off"), False,
+                 id="light-off"),
+    pytest.param(lambda r: checks.light_on(r), "tom", lambda r: (r.led("red"), r.led(0, 0, 0)),
+                 False, id="light-switched-off-again"),
+    pytest.param(lambda r: checks.beeped(r), "tom", lambda r: r.beep(440, 0.2), True,
+                 id="beep-correct"),
+    pytest.param(lambda r: checks.beeped(r), "tom", forward(10), False, id="beep-none"),
+    pytest.param(lambda r: checks.beeped(r, 2), "tom", lambda r: r.beep(440, 0.2), False,
+                 id="beep-too-few"),
     pytest.param(lambda r: checks.never_collided(r), "tom", square(), True, id="collide-correct"),
     pytest.param(lambda r: checks.never_collided(r), "tom", forward(300), False,
                  id="collide-into-wall"),
@@ -207,3 +218,36 @@ def test_a_program_that_never_ends_is_stopped_with_a_friendly_message():
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+PERSONAL = {"dit navn": True, "robottens fart": False, "hvor gammel du er": True}
+
+
+@pytest.mark.parametrize("answers, passes, says", [
+    pytest.param(dict(PERSONAL), True, None, id="all-right"),
+    pytest.param({**PERSONAL, "noget ekstra": True}, True, None, id="extra-item-ignored"),
+    pytest.param({**PERSONAL, "robottens fart": True}, False, "2 af 3 svar er rigtige",
+                 id="one-wrong"),
+    pytest.param({**PERSONAL, "dit navn": None}, False, '"dit navn" har ikke noget svar',
+                 id="not-answered"),
+    pytest.param({"dit navn": True}, False, '"robottens fart" har ikke noget svar', id="missing"),
+    pytest.param({**PERSONAL, "dit navn": "ja"}, False, "har ikke noget svar", id="text-answer"),
+    pytest.param(["dit navn"], False, "din tabel med True og False", id="not-a-table"),
+])
+def test_classified_like_passes_the_key_and_names_the_first_wrong_item(answers, passes, says):
+    if passes:
+        checks.classified_like(answers, PERSONAL)
+        return
+    with pytest.raises(AssertionError) as info:
+        checks.classified_like(answers, PERSONAL)
+    assert says in str(info.value) and len(str(info.value)) < 300
+
+
+def test_classified_like_speaks_english(monkeypatch):
+    monkeypatch.setenv("ROBOTLAB_LANG", "en")
+    with pytest.raises(AssertionError, match='look again at "robottens fart"'):
+        checks.classified_like({**PERSONAL, "robottens fart": True}, PERSONAL)
+    with pytest.raises(AssertionError, match="Write True or False instead of None"):
+        checks.classified_like({}, PERSONAL)
+    with pytest.raises(AssertionError, match="table of True and False"):
+        checks.classified_like(None, PERSONAL)

@@ -41,12 +41,6 @@ def one_alembic_call(monkeypatch, alembic_head):
     monkeypatch.setattr("nbgrader.api.get_alembic_version", lambda: alembic_head)
 
 
-@pytest.fixture(params=["da", "en"])
-def lang(request, monkeypatch):
-    monkeypatch.setenv("ROBOTLAB_LANG", request.param)
-    return request.param
-
-
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
     """Run the real ``nbgrader`` command in a course folder (its alembic on PATH)."""
     bin_dir = str(Path(sys.executable).parent)

@@ -48,6 +48,12 @@ def test_a_written_lesson_has_both_notebooks_and_both_teacher_guides(lesson):
     assert graded(da) == graded(en) and graded(da)
     sources = "\n".join(c.source for c in da.cells if c.cell_type == "code")
     assert "Eksperiment(" in sources          # the hypothesis cells use the experiment logbook
+    english = "\n".join(c.source for c in en.cells if c.cell_type == "code")
+    assert "Experiment(" in english
+    # Each version sets its language itself, in the locked import cell.
+    for notebook, call in ((da, 'sæt_sprog("da")'), (en, 'set_language("en")')):
+        first = next(c for c in notebook.cells if c.cell_type == "code")
+        assert first.metadata["nbgrader"]["locked"] and call in first.source
     for guide in ("laererguide.md", "teacher-guide.md"):
         text = (folder / guide).read_text(encoding="utf-8")
         assert len(text) > 400
@@ -89,8 +95,13 @@ def nbgrader(course: Path, *args: str, timeout: float = 300) -> subprocess.Compl
 
 
 def grade(lesson: dict, language: str, course: Path) -> subprocess.CompletedProcess:
-    """A course with one lesson in one language; its solution and its release autograded."""
-    write_config(course, f"lessons-{language}", time_limit_s=30, language=language)
+    """A course with one lesson in one language; its solution and its release autograded.
+
+    The course is set to the *other* language: each notebook sets its own in its import
+    cell, so it must grade the same in a Danish course and an English one.
+    """
+    other = next(lang for lang in LANGUAGES if lang != language)
+    write_config(course, f"lessons-{language}", time_limit_s=30, language=other)
     name = copy_into_course(lesson, language, course)
     made = nbgrader(course, "generate_assignment", name, "--force", "--create")
     assert made.returncode == 0, made.stdout + made.stderr
@@ -136,12 +147,6 @@ def test_robotlab_lessons_build_makes_release_versions_without_solutions(tmp_pat
         text = path.read_text(encoding="utf-8")
         assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
         assert "grading.checks" not in text                 # hidden tests are stripped
-
-
-@pytest.fixture(params=LANGUAGES)
-def lang(request, monkeypatch):
-    monkeypatch.setenv("ROBOTLAB_LANG", request.param)
-    return request.param
 
 
 def test_lessons_build_into_a_file_says_so_and_keeps_the_file(tmp_path, lang, capsys):
