@@ -132,7 +132,10 @@ def _check_value(name: str, value, *, call: str, example: str):
     if not math.isfinite(number):
         raise RobotValueError("not_finite", call=call, param=name, got=repr(value),
                               example=example)
-    return int(value) if isinstance(value, numbers.Integral) else number
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    # 12 significant digits: 18.4 - 15.7 is stored as 2.7, not 2.6999999999999886.
+    return float(f"{number:.12g}")
 
 
 def _prediction_event(prediction, *, call: str) -> dict | None:

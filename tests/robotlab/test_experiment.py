@@ -368,3 +368,12 @@ def test_the_html_page_to_hand_in_has_the_summary_and_the_graph():
     assert path.suffix == ".html" and page.startswith("<!DOCTYPE html>")
     assert QUESTION in page and "Lidt kortere" in page and "hypotesen holdt ikke" in page
     assert page.count('src="data:image/png;base64,') == 1
+
+
+def test_a_difference_of_two_readings_is_stored_without_float_noise(tmp_path):
+    exp = Experiment("Hvor langt bremser den?", folder=tmp_path)
+    exp.hypothesis("3 cm", prediction=3, measurement="bremse_cm")
+    exp.record(bremse_cm=18.4 - 15.7, tiny=1.5e-13)
+    row = Experiment.load(exp.path).rows()[0]
+    assert row["bremse_cm"] == 2.7 and row["tiny"] == 1.5e-13
+    assert "2.6999" not in exp.path.read_text(encoding="utf-8")
