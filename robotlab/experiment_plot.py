@@ -371,6 +371,8 @@ def _draw_panel(ax, number, entries, labels, compare) -> None:
     else:
         ax.set_xlabel(message("plot_trial"), fontsize=LABEL_SIZE)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if len(xs) == 1:      # one x: a range around it, not matplotlib's tiny one (1.0005, ...)
+        ax.set_xlim(xs[0] - 2 * spacing, xs[0] + 2 * spacing)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=LEGEND_SIZE, loc="best")
 

@@ -287,3 +287,15 @@ def test_in_a_notebook_the_graph_shows_wherever_the_line_is(tmp_path):
         pictures = [o for o in cell.outputs if "image/png" in o.get("data", {})]
         assert len(pictures) == 1, cell.outputs
         assert not [o for o in cell.outputs if o["output_type"] in ("error", "execute_result")]
+
+
+def test_one_trial_gets_a_readable_x_range(folder):
+    from robotlab import Experiment
+    exp = Experiment("Hvor langt?", folder=folder)
+    exp.hypothesis("20 cm", prediction=20, measurement="cm")
+    exp.record(cm=19)
+    exp.record(cm=21)
+    ax = exp.plot().axes[0]
+    low, high = ax.get_xlim()
+    assert low <= 0.5 and high >= 1.5            # trial 1 with room around it
+    assert all(float(t).is_integer() for t in ax.get_xticks())
