@@ -7,6 +7,8 @@
 #   bash bench/run.sh ble [...]  only bench/ble_link.py (virtual radio; extra arguments go to it)
 #   bash bench/run.sh view [...] only bench/view_bandwidth.py (real JupyterLab and Chromium at
 #                                /usr/bin/chromium; extra arguments go to it)
+#   bash bench/run.sh relay [...]  only bench/relay_latency.py (the latency the browser relay adds:
+#                                a real JupyterLab and kernel, a Python tab, a virtual robot)
 #   bash bench/run.sh grading [...]  only bench/grading_speed.py (nbgrader autograde, 30 pupils,
 #                                robot checks beside `assert True`; extra arguments go to it)
 #   bash bench/run.sh lessons [...]  only bench/lesson_runtime.py (each lesson notebook headless)
@@ -63,6 +65,8 @@ case "$what" in
         echo
         "$PY" bench/view_bandwidth.py || status=$?
         echo
+        "$PY" bench/relay_latency.py || status=$?
+        echo
         "$PY" bench/grading_speed.py || status=$?
         echo
         "$PY" bench/lesson_runtime.py || status=$?
@@ -81,6 +85,9 @@ case "$what" in
     view)
         exec "$PY" bench/view_bandwidth.py "$@"
         ;;
+    relay)
+        exec "$PY" bench/relay_latency.py "$@"
+        ;;
     grading)
         exec "$PY" bench/grading_speed.py "$@"
         ;;
@@ -89,7 +96,7 @@ case "$what" in
         ;;
     *)
         echo "usage: ./dev.sh bench [all | sim [sim_speed.py options] | startup | ble [ble_link.py options]" \
-             "| view [view_bandwidth.py options] | grading [grading_speed.py options] | lessons]" >&2
+             "| view [view_bandwidth.py options] | relay [relay_latency.py options] | grading [grading_speed.py options] | lessons]" >&2
         exit 2
         ;;
 esac

@@ -7,6 +7,9 @@ listener's reply is returned. The route is authenticated and authorized like
 the server's own kernel routes (resource "kernels"), so on JupyterHub only the
 pupil who owns the server can stop its robots.
 
+The same extension registers the Bluetooth relay's WebSocket,
+``{base_url}robotlab/relay/{kernel_id}`` (``ble_bridge.relay.server``, docs/relay.md).
+
 Enabled by ``etc/jupyter/jupyter_server_config.d/robotlab.json`` (installed
 with the package) or ``jupyter server extension enable robotlab.server``.
 """
@@ -20,6 +23,8 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
+
+from ble_bridge.relay import server as relay_server
 
 from . import control
 
@@ -66,4 +71,5 @@ def _jupyter_server_extension_points():
 def _load_jupyter_server_extension(serverapp) -> None:
     web_app = serverapp.web_app
     route = url_path_join(web_app.settings["base_url"], r"robotlab/api/control/([^/]+)")
-    web_app.add_handlers(".*$", [(route, ControlHandler)])
+    web_app.add_handlers(".*$", [(route, ControlHandler),
+                                 *relay_server.handlers(web_app.settings["base_url"])])

@@ -15,6 +15,10 @@
   robots, RobotLab-01 ... RobotLab-N, in range of this kernel instead of the
   computer's radio: ``Robot("ble", name="01")`` then connects to a simulated robot
   over the real protocol. For rehearsing a lesson without robots, and for tests.
+- ``ROBOTLAB_BLE``: how ``Robot("ble")`` reaches a robot: "auto" (default: this
+  computer's Bluetooth, or the pupil's browser when Python runs in a notebook kernel
+  on a server without Bluetooth), "local" (this computer's Bluetooth only) or
+  "browser" (always through the browser tab's Connect panel; docs/relay.md).
 - ``ROBOTLAB_PRIVACY_URL``: the school's own page about pupils' data (set by the
   deployment); ``what_is_stored()`` links to it.
 """
@@ -76,6 +80,16 @@ def virtual_robots() -> int:
     if not text.isdigit():
         return 0
     return min(int(text), MAX_VIRTUAL_ROBOTS)
+
+
+#: The values ``ROBOTLAB_BLE`` may take.
+BLE_TRANSPORTS = ("auto", "local", "browser")
+
+
+def ble_transport() -> str:
+    """How ``Robot("ble")`` reaches a robot (``ROBOTLAB_BLE``): "auto", "local" or "browser"."""
+    text = os.environ.get("ROBOTLAB_BLE", "auto").strip().lower()
+    return text if text in BLE_TRANSPORTS else "auto"
 
 
 def privacy_url() -> str | None:

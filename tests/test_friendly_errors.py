@@ -918,6 +918,7 @@ SHOWN_ELSEWHERE = {
     # Bluetooth robots: shown end to end against virtual robots, in both languages.
     "name_needs_ble": "test_bluetooth_e2e.py::test_a_robot_name_with_the_simulator_says_to_choose_bluetooth",
     "ble_no_bluetooth": "test_bluetooth_e2e.py::test_no_bluetooth_on_the_computer_suggests_the_simulator",
+    **{key: "tests/ble_bridge/test_relay.py" for key in TABLE if key.startswith("relay_")},
     "ble_no_robot": "test_bluetooth_e2e.py::test_no_robot_in_range",
     "ble_several_robots": "test_bluetooth_e2e.py::test_several_robots_in_range_and_no_name_lists_them",
     "ble_unknown_name": "test_bluetooth_e2e.py::test_an_unknown_name_suggests_the_closest_robot_in_range",
@@ -927,6 +928,7 @@ SHOWN_ELSEWHERE = {
     "ble_link_lost": "test_bluetooth_e2e.py::test_a_link_that_does_not_come_back_is_reported_as_lost",
     "ble_link_interrupted": "test_bluetooth_e2e.py::test_a_link_dropped_mid_move_stops_the_robot_and_the_move_never_runs_twice",
     "ble_refused": "test_bluetooth_e2e.py::test_a_command_the_robot_refuses_is_named_with_the_reason",
+    **{key: "tests/browser/test_connect_panel.py" for key in TABLE if key.startswith("connect_")},
 }
 
 

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from bumble import hci
 from bumble.core import UUID, AdvertisingData, BaseBumbleError
 from bumble.device import Connection, Device
-from bumble.gatt import Characteristic, CharacteristicValue, Service
+from bumble.gatt import (GATT_BATTERY_LEVEL_CHARACTERISTIC, GATT_BATTERY_SERVICE, Characteristic,
+                         CharacteristicValue, Service)
 
 from ..gatt import NUS_RX_UUID, NUS_SERVICE_UUID, NUS_TX_UUID, UartRoles
 from .radio import VirtualRadio
@@ -66,6 +67,11 @@ class NusPeripheral:
     One central at a time, as on a real robot: advertising stops while
     connected and starts again after every disconnection.
 
+    Besides the UART, the robot offers the standard Battery Service (0x180F): its
+    Battery Level (0x2A19, one byte, 0-100 %) is readable and notifies when
+    ``set_battery`` changes it. It is not advertised (no room in 31 bytes), as on
+    robots that list it only in their GATT table.
+
     ``on_receive(data)`` gets every write, in order; ``on_connect()`` and
     ``on_disconnect()`` are called when a central connects and when the link
     ends for any reason. All three run on the radio loop and must not block;
@@ -83,6 +89,7 @@ class NusPeripheral:
         swap_roles: bool = False,
         indicate: bool = False,
         advertising_interval_s: float = 0.1,
+        battery_percent: int = 100,
     ) -> None:
         self._advertising_data = nus_advertising_data(name)
         self.radio = radio
@@ -111,6 +118,14 @@ class NusPeripheral:
         )
         characteristics = sorted([self._written, self._sending], key=lambda c: str(c.uuid))
         self._service = Service(NUS_SERVICE_UUID, characteristics)
+        self._battery_percent = _battery_byte(battery_percent)
+        self._battery_level = Characteristic(
+            GATT_BATTERY_LEVEL_CHARACTERISTIC,
+            Characteristic.Properties.READ | Characteristic.Properties.NOTIFY,
+            Characteristic.READABLE,
+            CharacteristicValue(read=lambda connection: bytes([self._battery_percent])),
+        )
+        self._battery_service = Service(GATT_BATTERY_SERVICE, [self._battery_level])
         # Radio-loop state; other threads only read the references.
         self._device: Device | None = None
         self._connection: Connection | None = None
@@ -118,6 +133,7 @@ class NusPeripheral:
         self._sender: asyncio.Task[None] | None = None
         self._in_flight: asyncio.Task[None] | None = None
         self._readvertising: asyncio.Task[None] | None = None
+        self._battery_notifying: asyncio.Task[None] | None = None
         self._stopping = False
 
     def __repr__(self) -> str:
@@ -161,6 +177,16 @@ class NusPeripheral:
                              f"the link's MTU allows {limit}")
         self.radio.call_soon(self._queue, connection, bytes(data))
 
+    @property
+    def battery_percent(self) -> int:
+        """The Battery Level the robot reports (0-100 %)."""
+        return self._battery_percent
+
+    def set_battery(self, percent: int) -> None:
+        """Set the Battery Level (0-100 %) and notify a subscribed central; does not block."""
+        self._battery_percent = _battery_byte(percent)
+        self.radio.call_soon(self._notify_battery)
+
     def drop_link(self) -> concurrent.futures.Future[None]:
         """End the link from the robot's side, as a robot switching off would.
 
@@ -177,6 +203,7 @@ class NusPeripheral:
             raise RuntimeError(f"{self.name} is already started")
         device = await self.radio.create_device(self.name)
         device.add_service(self._service)
+        device.add_service(self._battery_service)
         device.on(Device.EVENT_CONNECTION, self._on_connection)
         self._device = device
         self._stopping = False
@@ -214,6 +241,12 @@ class NusPeripheral:
             self._sender.cancel()
         self._device = self._sender = self._outbox = None
         await self.radio.remove_device(device)
+
+    def _notify_battery(self) -> None:
+        if self._device is not None and self._connection is not None:
+            # Kept until done: a task nobody references may be collected before it runs.
+            self._battery_notifying = asyncio.create_task(self._device.notify_subscribers(
+                self._battery_level, bytes([self._battery_percent])))
 
     def _on_connection(self, connection: Connection) -> None:
         self._connection = connection
@@ -282,3 +315,10 @@ class NusPeripheral:
         except Exception:
             logger.exception("%s: the %s callback failed", self.name,
                              getattr(callback, "__name__", repr(callback)))
+
+
+def _battery_byte(percent: int) -> int:
+    """A Battery Level value: a whole percent from 0 to 100."""
+    if not 0 <= percent <= 100:
+        raise ValueError(f"a battery level is 0-100 %, not {percent}")
+    return int(percent)

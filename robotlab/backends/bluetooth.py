@@ -30,6 +30,12 @@ pupil's code unchanged::
     radio = VirtualRadio()
     bluetooth.use_bleak_backends(*backends(radio))   # (None, None): bleak's own again
 
+When Python runs in a notebook kernel on a server (JupyterHub) without Bluetooth, or
+with ``ROBOTLAB_BLE=browser``, the robot is reached through the pupil's browser tab
+(docs/relay.md): ``Robot("ble")`` shows the Connect panel, waits until the pupil has
+connected a robot there, and goes on as with a local radio; only the bleak backend
+differs (``ble_bridge.relay``).
+
 or, without code, ``ROBOTLAB_VIRTUAL_ROBOTS=3`` in the kernel's environment: the first
 ``Robot("ble")`` then starts RobotLab-01 ... RobotLab-03 on a virtual radio (each robot
 drives its own simulated world on the open floor, with noise, in real time).
@@ -37,17 +43,18 @@ drives its own simulated world on the open floor, with noise, in real time).
 
 from __future__ import annotations
 
+import threading
 import time
 import weakref
 
-from ble_bridge import (PROTOCOL_VERSION, Beep, Colour, Drive, Identify, MoveStraight, SetLed,
-                        Stop, Subscribe, Turn, transport)
+from ble_bridge import (PROTOCOL_VERSION, Beep, Colour, Drive, Identify, MotionState,
+                        MoveStraight, SetLed, Stop, StopAll, Subscribe, Turn, encode, transport)
 from ble_bridge.session import LinkError
 from ble_bridge.transport import READY, RobotLink, robot_name
 
 from .. import settings
 from ..checks import describe
-from ..errors import RobotConnectionError, RobotLabError, RobotTypeError
+from ..errors import RobotConnectionError, RobotLabError, RobotStoppedError, RobotTypeError
 from ..i18n import Text
 from ..spelling import suggest
 from .base import Backend, Motion
@@ -66,6 +73,11 @@ FIND_S = transport.FIND_S
 RECONNECT_WITHIN_S = transport.RECONNECT_WITHIN_S
 #: Seconds a reading waits for the next telemetry frame before the robot counts as silent.
 TELEMETRY_WAIT_S = 1.5
+#: Seconds ``Robot("ble")`` waits for the pupil to connect a robot in the Connect panel.
+PAIR_WAIT_S = 120.0
+#: Seconds a move stopped by the robot waits for the panel's word that its Stop button did it
+#: (the robot's DONE and the panel's message travel separately).
+STOP_NOTICE_S = 0.5
 #: Robot names listed in a message; thirty would not fit on a line.
 MAX_NAMES_SHOWN = 8
 #: Longest slice of ``wait``, so a lost link is noticed while waiting.
@@ -87,6 +99,86 @@ def use_bleak_backends(scanner_backend: type | None, client_backend: type | None
     """
     global _bleak_backends
     _bleak_backends = (scanner_backend, client_backend)
+
+
+def show_connect_panel(*, kernel_id: str, token: str, wanted: str | None,
+                       stop_frame: bytes) -> None:
+    """Show the Connect panel (``robotlab.connect.ConnectPanel``) under the running cell.
+
+    The one place the relay path shows the panel; a test may replace it. Example::
+
+        show_connect_panel(kernel_id="4f1c...", token=listener.mint_token(),
+                           wanted="RobotLab-07", stop_frame=STOP_ALL_FRAME)
+    """
+    from IPython.display import display
+
+    from ..connect import ConnectPanel
+    display(ConnectPanel(kernel_id=kernel_id, token=token, wanted=wanted, stop_frame=stop_frame))
+
+
+#: What the panel's Stop button writes to the robot: STOP_ALL, valid in any state.
+STOP_ALL_FRAME = encode(StopAll(), seq=0)
+
+
+class _Relay:
+    """The relay of this kernel: its listener, its bleak backends and the panel's Stop."""
+
+    def __init__(self, connection_file: str):
+        from ble_bridge.relay import RelayListener, backends, kernel_id_of
+        self.kernel_id = kernel_id_of(connection_file)
+        self.listener = RelayListener.for_kernel(connection_file)
+        self.backends = backends(self.listener)
+        #: Set by the panel's Stop button (listener thread), cleared when a cell starts.
+        self.stop_requested = threading.Event()
+        self.listener.on_stopped(self.stop_requested.set)
+        _forget_stop_before_each_cell(self.stop_requested)
+
+    def pair(self, wanted: str | None) -> str:
+        """The name of a robot a tab holds for us: one already connected (a re-run cell), or
+        the one the pupil connects in a new Connect panel."""
+        name = self.listener.wait_paired(wanted, 0)
+        if name is not None:
+            return name
+        show_connect_panel(kernel_id=self.kernel_id, token=self.listener.mint_token(),
+                           wanted=wanted, stop_frame=STOP_ALL_FRAME)
+        name = self.listener.wait_paired(None, PAIR_WAIT_S)
+        if name is None:
+            raise RobotConnectionError("relay_not_paired", seconds=round(PAIR_WAIT_S))
+        return name
+
+
+#: This kernel's relay, once ``Robot("ble")`` took the browser path.
+_relay: _Relay | None = None
+
+
+def _kernel_connection_file() -> str | None:
+    """The connection file of the Jupyter kernel this code runs in, or None outside one."""
+    try:
+        from ipykernel.connect import get_connection_file
+        return get_connection_file()
+    except (ImportError, RuntimeError, AttributeError):
+        return None
+
+
+def _the_relay() -> _Relay:
+    global _relay
+    if _relay is None:
+        connection_file = _kernel_connection_file()
+        if connection_file is None:
+            raise RobotConnectionError("relay_no_notebook")
+        _relay = _Relay(connection_file)
+    return _relay
+
+
+def _forget_stop_before_each_cell(stop_requested: threading.Event) -> None:
+    """A Stop pressed between cells must not stop the next cell."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.events.register("pre_run_cell", lambda *info: stop_requested.clear())
 
 
 def _start_virtual_classroom() -> None:
@@ -153,24 +245,26 @@ class BluetoothBackend(Backend):
     def __init__(self, *, name=None, profile):
         self.profile = profile
         wanted = pupil_name(name)
-        period_ms = round(profile.telemetry_period_s * 1000)
+        self._period_ms = round(profile.telemetry_period_s * 1000)
         _start_virtual_classroom()
-        scanner_backend, client_backend = _bleak_backends
-        self._link = RobotLink(scanner_backend=scanner_backend, client_backend=client_backend,
-                               subscription=Subscribe(period_ms, period_ms, 0, True),
-                               reconnect_within_s=RECONNECT_WITHIN_S)
         self.name = None if wanted is None else _display_name(wanted)
         for earlier in list(_open):
             if self.name is None or earlier.name == self.name:
-                earlier.close()     # it holds the robot, which then would not advertise
-        try:
-            self.info = self._link.connect(wanted, scan_s=SCAN_S, find_s=FIND_S)
-        except LinkError as error:
-            self._link.close()
-            raise self._friendly(error) from None
-        except BaseException:
-            self._link.close()
-            raise
+                earlier._release()     # it holds the robot, which then would not advertise
+        self._relay: _Relay | None = None
+        transport_setting = settings.ble_transport()
+        chosen = _bleak_backends != (None, None)
+        if chosen or transport_setting != "browser":
+            try:
+                self._connect(wanted, *_bleak_backends)
+            except RobotConnectionError as error:
+                # "auto": no radio here, but a notebook kernel on a server: the pupil's browser.
+                if (chosen or transport_setting != "auto" or error.reason != "ble_no_bluetooth"
+                        or _kernel_connection_file() is None):
+                    raise
+                self._connect_through_browser(wanted)
+        else:
+            self._connect_through_browser(wanted)
         self.name = self._link.name
         _open.add(self)
         self._losses_seen = 0
@@ -181,14 +275,44 @@ class BluetoothBackend(Backend):
     def __repr__(self) -> str:
         return f"<BluetoothBackend {self.name} {self._link.state}>"
 
+    def _connect(self, wanted: str | None, scanner_backend, client_backend) -> None:
+        self._link = RobotLink(scanner_backend=scanner_backend, client_backend=client_backend,
+                               subscription=Subscribe(self._period_ms, self._period_ms, 0, True),
+                               reconnect_within_s=RECONNECT_WITHIN_S)
+        try:
+            self.info = self._link.connect(wanted, scan_s=SCAN_S, find_s=FIND_S)
+        except LinkError as error:
+            self._link.close()
+            raise self._friendly(error) from None
+        except BaseException:
+            self._link.close()
+            raise
+
+    def _connect_through_browser(self, wanted: str | None) -> None:
+        """The relay path (docs/relay.md): the Connect panel, the pairing, then as usual."""
+        relay = _the_relay()
+        name = relay.pair(None if wanted is None else self.name)
+        self._relay = relay
+        relay.stop_requested.clear()
+        # The tab holds one robot: connect to it (a wrong one is reported with its name).
+        self._connect(wanted or name, *relay.backends)
+
     # -- the link ------------------------------------------------------------------------
 
     def _send(self, message):
+        self._check_stop()
         self._check_link()
         try:
             return self._link.command(message)
         except LinkError as error:
             raise self._friendly(error, call=_CALLS.get(type(message), "")) from None
+
+    def _check_stop(self) -> None:
+        """Raise the live view's Stop message if the Connect panel's Stop was pressed."""
+        if self._relay is not None and self._relay.stop_requested.is_set():
+            self._relay.stop_requested.clear()
+            self._driving, self._motion = False, None
+            raise RobotStoppedError("stopped_by_button")
 
     def _check_link(self) -> None:
         """Raise if the link is gone, or went down while the robot was meant to move."""
@@ -234,6 +358,8 @@ class BluetoothBackend(Backend):
             return RobotConnectionError("ble_refused", name=name, call=call or "robot",
                                         code=details["nack"].code.name)
         if reason == "link_lost":
+            if self._relay is not None:
+                return RobotConnectionError("relay_link_lost", name=name)
             return RobotConnectionError("ble_link_lost", name=name)
         if reason == "link_interrupted":
             return RobotConnectionError("ble_link_interrupted", name=name)
@@ -272,17 +398,22 @@ class BluetoothBackend(Backend):
 
     def wait_for(self, motion):
         try:
-            self._link.wait_done(motion.seq)
+            status = self._link.wait_done(motion.seq)
         except LinkError as error:
             self._losses_seen = self._link.losses
             self._driving, self._motion = False, None
             raise self._friendly(error) from None
         if motion is self._motion:
             self._motion = None
+        if status is MotionState.INTERRUPTED and self._relay is not None:
+            # Was it the panel's Stop? Its message may come just after the robot's DONE.
+            self._relay.stop_requested.wait(STOP_NOTICE_S)
+            self._check_stop()
 
     def wait(self, seconds):
         end = time.monotonic() + seconds
         while (left := end - time.monotonic()) > 0:
+            self._check_stop()
             self._check_link()
             time.sleep(min(left, WAIT_SLICE_S))
         self._check_link()
@@ -305,6 +436,7 @@ class BluetoothBackend(Backend):
 
     def _telemetry(self):
         """The next telemetry frame after this call (each reading lets one period pass)."""
+        self._check_stop()
         self._check_link()
         latest = self._link.latest_telemetry()
         try:
@@ -346,7 +478,13 @@ class BluetoothBackend(Backend):
         state = self._telemetry()
         self._offsets = (state.time_ms, state.heading_cdeg, state.odometer_mm)
 
-    def close(self):
+    def _release(self) -> None:
+        """Let go of the robot (a new ``Robot("ble")`` takes it over); a tab keeps holding it."""
         self._driving = False
         _open.discard(self)
         self._link.close()
+
+    def close(self):
+        self._release()
+        if self._relay is not None and self.name is not None:
+            self._relay.listener.tell(self.name, {"type": "disconnect"})
