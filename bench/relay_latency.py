@@ -4,7 +4,7 @@ Relay path: a real ``jupyter lab`` (the browser harness's ``start_jupyter_server
 127.0.0.1, ``ROBOTLAB_BLE=browser``) and a real kernel run ``robot.led(...)``
 ``--commands`` times; each call waits for the robot's ACK, which travels kernel ->
 relay socket -> Jupyter server -> WebSocket -> "browser" -> virtual robot and back.
-The browser is the Python tab of tests/ble_bridge/test_relay.py (``Tab``: a
+The browser is the Python tab of tests/ble_bridge/relay_harness.py (``Tab``: a
 WebSocket client that writes to the robot with bleak on the virtual radio, as the
 Connect panel writes with Web Bluetooth), not Chromium: what is measured is the
 relay, not a JavaScript engine.
