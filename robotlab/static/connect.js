@@ -15,6 +15,10 @@ const RECONNECT_FOR_MS = 10000;     // docs/relay.md: GATT is tried again for 10
 const RECONNECT_PAUSE_MS = 250;
 const REFUSED_CLOSE_CODE = 4403;
 const RESUME_KEY = "robotlab-relay-resume:";
+// Every link of this page. anywidget loads this module once per panel, so module-level state
+// is not shared between the panels of a page; this is.
+const PAGE_LINKS = globalThis.__robotlabConnectLinks ||
+  (globalThis.__robotlabConnectLinks = new Set());
 
 // -- small helpers ---------------------------------------------------------------------------
 
@@ -123,6 +127,7 @@ class Link {
     this.onValue = (event) => this.fromRobot(event.target.value);
     this.onBattery = (event) => { this.battery = event.target.value.getUint8(0); this.show(); };
     this.onGattLost = () => this.gattLost();
+    PAGE_LINKS.add(this);
   }
 
   label(key) { return (this.model.get("labels") || {})[key] || key; }
@@ -395,10 +400,19 @@ class Link {
     this.say("gatt_gone");
   }
 
+  // Another panel of this page that holds the same robot (Chrome gives both the same device
+  // object and one GATT link): a refused second panel must not cut the first one's link.
+  deviceShared() {
+    for (const other of PAGE_LINKS) {
+      if (other !== this && other.device === this.device && !other.closing && other.rx) return true;
+    }
+    return false;
+  }
+
   dropGatt() {
     this.closing = true;
     if (this.tx) this.tx.removeEventListener("characteristicvaluechanged", this.onValue);
-    if (this.device && this.device.gatt.connected) {
+    if (this.device && this.device.gatt.connected && !this.deviceShared()) {
       // Let the STOP_ALL that may be queued reach the robot first.
       const device = this.device;
       const flush = this.writing ? this.pumpDone() : Promise.resolve();

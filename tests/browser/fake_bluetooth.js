@@ -158,6 +158,8 @@ function installFakeBluetooth(config) {
 
     async connect() {
       poll();
+      // Chrome: a device this page holds connected already resolves at once, on the same link.
+      if (this.connected) return this;
       const reply = await call("connect", { device: this.device.id });
       log.push(["connect", this.device.name]);
       this.link = reply.link;

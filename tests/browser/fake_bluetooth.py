@@ -18,7 +18,10 @@ it while the test waits in any Playwright call, so waits must be Playwright's ow
         bluetooth.writes                             # every write to a robot, in order
 
 As in Chrome, ``requestDevice`` needs a user gesture and honours its filters (name,
-namePrefix, services); services outside the filters and ``optionalServices`` are refused; a
+namePrefix, services) and lists the robots the page holds connected (a connected robot does not
+advertise); ``gatt.connect()`` on a connected device resolves at once on the same link and
+starting notifications that are on does nothing; services outside the filters and
+``optionalServices`` are refused; a
 reloaded or closed page drops its links; a robot that drops the link fires
 ``gattserverdisconnected``. ``install(page, mode="reject", error=...)`` makes requestDevice
 reject as Chrome does when the pupil cancels the chooser or a policy blocks Web Bluetooth;
@@ -79,6 +82,8 @@ class _Session:
     #: Used on the bridge loop only (a Queue binds to the loop that first waits on it).
     events: asyncio.Queue = field(default_factory=asyncio.Queue)
     clients: dict[str, tuple[int, BleakClient]] = field(default_factory=dict)
+    #: (robot name, characteristic) whose notifications are on.
+    notifying: set[tuple[str, str]] = field(default_factory=set)
     ended: bool = False
 
 
@@ -232,6 +237,16 @@ class FakeBluetooth:
                 found.set_result((device, advertisement.local_name or device.name))
 
         self.log.append(("requestDevice", json.dumps(filters)))
+        # As Chrome's chooser, list the matching robots this page holds connected (a connected
+        # robot does not advertise), then what advertises.
+        for name, (_, client) in session.clients.items():
+            services = [service.uuid for service in client.services]
+            if client.is_connected and (acceptAll or any(
+                    (wanted["name"] is None or name == wanted["name"])
+                    and (wanted["namePrefix"] is None or name.startswith(wanted["namePrefix"]))
+                    and set(wanted["services"]) <= set(services) for wanted in filters)):
+                address = next(a for a, known in self._devices.items() if known.name == name)
+                return {"id": address, "name": name}
         async with BleakScanner(detected, backend=self.scanner_backend):
             try:
                 device, name = await asyncio.wait_for(found, self.chooser_s)
@@ -257,6 +272,7 @@ class FakeBluetooth:
         except (BleakError, TimeoutError):
             return {"error": _CONNECT_FAILED}
         session.clients[name] = (link, client)
+        session.notifying = {held for held in session.notifying if held[0] != name}
         self.log.append(("connect", name))
         services = [{
             "uuid": service.uuid,
@@ -321,7 +337,9 @@ class FakeBluetooth:
         held = self._client(session, device, link)
         if held is None:
             return {"error": _DISCONNECTED}
-        client = held[1]
+        name, client = held
+        if on and (name, characteristic) in session.notifying:
+            return {}           # Chrome: on already; every object of it gets the values
 
         def value(_, data: bytearray) -> None:
             session.events.put_nowait({"type": "value", "device": device, "link": link,
@@ -329,8 +347,10 @@ class FakeBluetooth:
         try:
             if on:
                 await client.start_notify(characteristic, value)
+                session.notifying.add((name, characteristic))
             else:
                 await client.stop_notify(characteristic)
+                session.notifying.discard((name, characteristic))
         except BleakError as error:
             return {"error": {"name": "NetworkError", "message": str(error)}}
         return {}

@@ -375,7 +375,16 @@ _STATE_JS = """(selector) => {
 def notebook_state(page) -> dict:
     """The shown notebook's state: cell count, prompts, running cells, kernel status and name,
     open dialogs. Useful in failure messages."""
-    return page.evaluate(_STATE_JS, NOTEBOOK)
+    for attempt in range(50):
+        try:
+            return page.evaluate(_STATE_JS, NOTEBOOK)
+        except Exception as error:  # noqa: BLE001 - Playwright's Error
+            # JupyterLab navigates once more while it starts (``?reset``): the page's old
+            # context is gone for a moment. Anything else is a real failure.
+            if "Execution context was destroyed" not in str(error) or attempt == 49:
+                raise
+            page.wait_for_load_state("domcontentloaded")
+    raise AssertionError("unreachable")
 
 
 def save_screenshot(page, name: str, directory: Path | None = None) -> Path | None:

@@ -12,6 +12,8 @@ Waiting is done with Playwright's own waits (the fake's answers travel through P
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import pytest
@@ -25,7 +27,8 @@ from .fake_bluetooth import (BLOCKED_BY_POLICY, CANCELLED, PERMISSIONS_POLICY, F
                              robot_state)
 from .harness import (CHROMIUM, CHROMIUM_ARGS, _artifact_name, cell_output_locator,
                       collect_console, new_context, open_notebook, run_cell, save_screenshot,
-                      start_jupyter_server, wait_for_kernel_idle, write_notebook)
+                      start_jupyter_server, wait_for_kernel_idle, wait_for_state,
+                      write_notebook)
 
 STOP_FRAME = encode(StopAll(), 0)
 DA, EN = labels("da"), labels("en")
@@ -292,3 +295,191 @@ def test_a_pupil_drives_the_robot_next_to_the_chromebook(bt_page, relay_server, 
     assert "kører igen" in printed(bt_page, 5), printed(bt_page, 5)
     after = wait_for_robot(bt_page, robot, lambda s: not s["moving"], "the last move to end")
     assert 9 <= abs(after["x"] - before["x"]) + abs(after["y"] - before["y"]) <= 12
+
+
+# -- what the pupil is told when the other end goes away --------------------------------------
+
+def kernel_id_of(server, name: str) -> str:
+    return next(s["kernel"]["id"] for s in server.sessions() if s.get("path") == name)
+
+
+def writes_since(bluetooth, count: int) -> list[bytes]:
+    return [data for robot, data in list(bluetooth.writes)[count:] if robot == "RobotLab-07"]
+
+
+def assert_problem(panel, key: str, state: str = "idle") -> None:
+    assert shown_message(panel) == (key, DA[key])
+    assert "robotlab-connect-problem" in \
+        panel.locator(".robotlab-connect-message").get_attribute("class")
+    assert panel.get_attribute("data-state") == state
+    assert panel.locator(".robotlab-connect-state").text_content() == DA[f"state_{state}"]
+
+
+def connect_by_click(page, panel) -> None:
+    panel.locator("button.robotlab-connect-button").click()
+    wait_for_panel_state(page, panel, "connected")
+
+
+KERNEL_DIES = [
+    'import os\nfrom robotlab import Robot\nrobot = Robot("ble", name="RobotLab-07")\n'
+    'robot.speed = 100\nprint("pid", os.getpid())',
+    "robot.forward(200)\nprint('kom helt frem')",
+]
+
+
+def test_the_kernel_dies_mid_move(bt_page, relay_server, bluetooth, robot):
+    """The kernel process is killed (SIGKILL) while the robot drives: the panel writes
+    STOP_ALL, lets go of the robot and tells the pupil to run the cell again. Its button,
+    pressed again before the cell is run in the restarted kernel (no relay listener: close
+    4404), says the same."""
+    bluetooth.install(bt_page)
+    name = write_notebook(relay_server, "kernen-dør.ipynb", KERNEL_DIES)
+    open_notebook(bt_page, relay_server, name)
+    run_cell(bt_page, 0, wait=False)
+    panel = panel_in(bt_page, 0)
+    connect_by_click(bt_page, panel)
+    wait_for_kernel_idle(bt_page, timeout=30)
+    pid = int(stdout(bt_page, 0).split("pid")[1].split()[0])
+
+    run_cell(bt_page, 1, wait=False)
+    wait_for_robot(bt_page, robot, lambda s: s["moving"], "the long move to start")
+    bt_page.wait_for_function("(el) => el.dataset.kernel === 'moving'",
+                              arg=panel.element_handle(), timeout=5_000)
+    assert panel.locator(".robotlab-connect-state").text_content() == \
+        f"{DA['state_connected']} · {DA['moving']}"
+    written, logged = len(bluetooth.writes), len(bluetooth.log)
+    os.kill(pid, signal.SIGKILL)
+
+    assert wait_for_message(bt_page, panel, "kernel_gone", timeout_ms=5_000) == DA["kernel_gone"]
+    assert_problem(panel, "kernel_gone")
+    # The heartbeats stop too, but the robot does not wait for its watchdog: the panel wrote
+    # STOP_ALL (while still connected: a write after the disconnect is not carried out) and
+    # then let go of the robot.
+    assert STOP_FRAME in writes_since(bluetooth, written)
+    wait_for_robot(bt_page, robot, lambda s: not s["connected"], "the panel to let go", 5)
+    assert ("disconnect", "RobotLab-07") in bluetooth.log[logged:]
+    assert not bluetooth.connected()
+    still = wait_for_robot(bt_page, robot, lambda s: not s["moving"], "the robot to stop", 2)
+    assert still["wheels"] == (0, 0) and still["watchdog_trips"] == 0, still
+    bt_page.wait_for_timeout(300)
+    later = robot_state(robot)
+    assert (later["x"], later["y"], later["heading"], later["moving"]) == \
+        (still["x"], still["y"], still["heading"], False), (still, later)
+    assert "kom helt frem" not in stdout(bt_page, 1)
+    save_screenshot(bt_page, "connect-panel-kernel_gone-da")
+
+    # Jupyter restarts the dead kernel (same id). The pupil clicks Forbind on the old panel:
+    # the new kernel has no relay listener yet (4404), and the pupil is told the same.
+    wait_for_state(bt_page, lambda s: s["status"] == "idle", 30, "the kernel to restart")
+    pairings = len(bt_page.evaluate("window.__robotlabFakeBluetooth.log"))
+    panel.locator("button.robotlab-connect-button").click()
+    bt_page.wait_for_function(
+        "([el, n]) => window.__robotlabFakeBluetooth.log.length > n"
+        " && el.dataset.state === 'idle'", arg=[panel.element_handle(), pairings],
+        timeout=15_000)
+    assert_problem(panel, "kernel_gone")
+    wait_for_robot(bt_page, robot, lambda s: not s["connected"], "the panel to let go again", 5)
+
+
+ONE_TAB = [
+    'from robotlab import Robot\nrobot = Robot("ble", name="RobotLab-07")\nprint("klar")',
+    # A second robot is wanted; the pupil picks the one already connected in the chooser.
+    'robot2 = Robot("ble", name="RobotLab-08")',
+    "robot.forward(10)\nprint('stadig forbundet')",
+    "robot.close()\nprint('lukket')",
+]
+
+
+def test_one_robot_one_tab(bt_page, relay_server, bluetooth, robot):
+    """The messages of the Connect panel's pairing and link, each from its real situation:
+    the robot already driven from another panel (busy), the pupil's code closing the robot
+    (closed), the robot away for longer than the panel's 10 s of reconnecting (gatt_gone),
+    and an old button in a newly opened tab (refused: its token is used)."""
+    bluetooth.install(bt_page)
+    name = write_notebook(relay_server, "en-robot-en-fane.ipynb", ONE_TAB)
+    open_notebook(bt_page, relay_server, name)
+    run_cell(bt_page, 0, wait=False)
+    first = panel_in(bt_page, 0)
+    connect_by_click(bt_page, first)
+    wait_for_kernel_idle(bt_page, timeout=30)
+
+    # busy: the second panel pairs for RobotLab-07, which the first panel holds.
+    run_cell(bt_page, 1, wait=False)
+    second = panel_in(bt_page, 1)
+    assert shown_message(second) == ("hint_named", DA["hint_named"].format(name="RobotLab-08"))
+    second.locator("button.robotlab-connect-button").click()
+    assert wait_for_message(bt_page, second, "busy") == DA["busy"]
+    assert_problem(second, "busy")
+    # ... and the first panel's link is untouched.
+    assert first.get_attribute("data-state") == "connected"
+    assert bluetooth.connected() == ["RobotLab-07"]
+    assert ("disconnect", "RobotLab-07") not in bluetooth.log
+    relay_server.api("POST", f"api/kernels/{kernel_id_of(relay_server, name)}/interrupt")
+    wait_for_kernel_idle(bt_page, timeout=20)
+    before = robot_state(robot)
+    run_cell(bt_page, 2, timeout=20)
+    assert "stadig forbundet" in stdout(bt_page, 2), printed(bt_page, 2)
+    after = wait_for_robot(bt_page, robot, lambda s: not s["moving"], "the move to end")
+    assert 9 <= abs(after["x"] - before["x"]) + abs(after["y"] - before["y"]) <= 12
+
+    # gatt_gone: the robot is switched off; the panel tries again for 10 s, then gives up.
+    robot.peripheral.stop()
+    wait_for_panel_state(bt_page, first, "reconnecting", timeout_ms=5_000)
+    assert first.locator(".robotlab-connect-state").text_content() == DA["state_reconnecting"]
+    lost_at = time.monotonic()
+    assert wait_for_message(bt_page, first, "gatt_gone", timeout_ms=15_000) == DA["gatt_gone"]
+    assert 9 <= time.monotonic() - lost_at <= 12
+    assert_problem(first, "gatt_gone", state="lost")
+
+    # closed: the robot is back; one click pairs again (the tab's resume token), and the
+    # pupil's robot.close() lets go of it.
+    robot.peripheral.start()
+    connect_by_click(bt_page, first)
+    run_cell(bt_page, 3, timeout=20)
+    assert "lukket" in stdout(bt_page, 3), printed(bt_page, 3)
+    assert wait_for_message(bt_page, first, "closed", timeout_ms=5_000) == DA["closed"]
+    assert_problem(first, "closed")
+    wait_for_robot(bt_page, robot, lambda s: not s["connected"], "the panel to let go", 5)
+
+    # refused: the notebook opened in a new tab shows the first panel again, whose token
+    # was used, and the new tab has no resume token.
+    bt_page.keyboard.press("Control+s")
+    bt_page.wait_for_timeout(500)
+    context = new_context(bt_page.context.browser)
+    try:
+        tab = context.new_page()
+        bluetooth.install(tab)
+        open_notebook(tab, relay_server, name)
+        old = panel_in(tab, 0)
+        old.locator("button.robotlab-connect-button").click()
+        assert wait_for_message(tab, old, "refused") == DA["refused"]
+        assert_problem(old, "refused")
+        wait_for_robot(tab, robot, lambda s: not s["connected"], "the new tab to let go", 5)
+    finally:
+        context.close()
+
+
+def test_a_server_without_the_relay(bt_page, bluetooth, robot, artifacts_dir, tmp_path):
+    """RobotLab is in the kernel but its server extension is not loaded (the WebSocket's
+    upgrade is answered 404): the pupil is told to ask the teacher, and the robot is let go."""
+    state = tmp_path / "state"
+    (state / "jupyter-config").mkdir(parents=True)
+    (state / "jupyter-config" / "jupyter_server_config.json").write_text(
+        '{"ServerApp": {"jpserver_extensions": {"robotlab.server": false}}}', encoding="utf-8")
+    (tmp_path / "root").mkdir()
+    with start_jupyter_server(tmp_path / "root", artifacts_dir,
+                              {"ROBOTLAB_BLE": "browser", "ROBOTLAB_VIRTUAL_ROBOTS": None},
+                              state_dir=state, log_name="jupyter-server-no-relay.log") as server:
+        bluetooth.install(bt_page)
+        name = write_notebook(server, "uden-relæ.ipynb", [
+            'from robotlab import Robot\nrobot = Robot("ble", name="RobotLab-07")'])
+        open_notebook(bt_page, server, name)
+        run_cell(bt_page, 0, wait=False)
+        panel = panel_in(bt_page, 0)
+        panel.locator("button.robotlab-connect-button").click()
+        assert wait_for_message(bt_page, panel, "no_relay") == DA["no_relay"]
+        assert_problem(panel, "no_relay")
+        wait_for_robot(bt_page, robot, lambda s: not s["connected"], "the panel to let go", 5)
+        assert ("connect", "RobotLab-07") in bluetooth.log
+        assert not bluetooth.connected()
+        save_screenshot(bt_page, "connect-panel-no_relay-da")
