@@ -27,6 +27,7 @@ setup() {
     fi
     if [ "${1:-}" = test ]; then
         need_chromium
+        need_node
     fi
 }
 
@@ -42,6 +43,20 @@ need_chromium() {
     apt-get install -y -qq --no-install-recommends chromium 2>/dev/null \
         || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; } \
         || echo "Could not install chromium; the browser tests will fail." >&2
+}
+
+# Node, npm and make: the firmware tests build the micro:bit .hex with MakeCode's CLI from npm
+# (tests/firmware/ runs `make -C firmware/microbit ...`, which installs its npm packages).
+need_node() {
+    command -v node >/dev/null && command -v npm >/dev/null && command -v make >/dev/null && return
+    if [ "$(id -u)" != 0 ]; then
+        echo "The firmware tests need Node: sudo apt-get install nodejs npm make" >&2
+        return
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq --no-install-recommends nodejs npm make 2>/dev/null \
+        || { apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm make; } \
+        || echo "Could not install nodejs, npm and make; the firmware tests will fail." >&2
 }
 
 case "${1:-}" in
