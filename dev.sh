@@ -28,6 +28,8 @@ setup() {
     if [ "${1:-}" = test ]; then
         need_chromium
         need_node
+        # configurable-http-proxy for the hub tests (tests/deploy/), from npm.
+        npm install --prefix deploy/node --no-audit --no-fund --silent
     fi
 }
 
@@ -45,7 +47,7 @@ need_chromium() {
         || echo "Could not install chromium; the browser tests will fail." >&2
 }
 
-# Node, npm and make: the firmware tests build the micro:bit .hex with MakeCode's CLI from npm
+# Node, npm and make: the hub tests run configurable-http-proxy, and the firmware tests build the micro:bit .hex with MakeCode's CLI from npm
 # (tests/firmware/ runs `make -C firmware/microbit ...`, which installs its npm packages).
 need_node() {
     command -v node >/dev/null && command -v npm >/dev/null && command -v make >/dev/null && return

@@ -901,6 +901,7 @@ SHOWN_ELSEWHERE = {
     **{key: "tests/robotlab/test_experiment_plot.py" for key in TABLE if key.startswith("plot_")},
     **{key: "tests/grading/test_course.py" for key in TABLE if key.startswith("course_")},
     **{key: "tests/robotlab/test_privacy.py" for key in TABLE if key.startswith("privacy_")},
+    **{key: "tests/deploy/test_hub.py (the roster script)" for key in TABLE if key.startswith("hub_")},
     **{key: "tests/robotlab/test_experiment_form.py and tests/browser/test_hypothesis_card.py"
        for key in TABLE if key.startswith("form_")},
     "stopped_by_button": "test_live_view.py::test_the_stop_button_ends_a_long_move_while_the_cell_runs",

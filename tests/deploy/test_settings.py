@@ -1,0 +1,33 @@
+"""The school's settings file: the documented example is the defaults; typos are refused."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+sys.path.insert(0, str(DEPLOY))
+
+from robotlab_hub.settings import HubSettings, load  # noqa: E402
+
+
+def test_the_example_file_documents_exactly_the_defaults():
+    assert load(DEPLOY / "hub.example.toml") == HubSettings()
+
+
+@pytest.mark.parametrize("text, complaint", [
+    ("[pupils]\nmemory_limt_mb = 512\n", "unknown settings memory_limt_mb"),
+    ("[pupils]\ndefault_ui = \"notebook\"\n", "default_ui must be lab or tree"),
+    ("[hub]\nlogin = \"facebook\"\n", "login must be one of local"),
+])
+def test_a_mistyped_setting_is_refused(tmp_path, text, complaint):
+    path = tmp_path / "hub.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=complaint):
+        load(path)
+
+
+def test_a_named_settings_file_must_exist(tmp_path, monkeypatch):
+    monkeypatch.setenv("ROBOTLAB_HUB_SETTINGS", str(tmp_path / "mangler.toml"))
+    with pytest.raises(FileNotFoundError):
+        load()
