@@ -23,6 +23,7 @@ import asyncio
 import concurrent.futures
 import logging
 import math
+import struct
 import time
 from types import SimpleNamespace
 
@@ -31,7 +32,7 @@ from ble_bridge.robot_side import RobotProtocol
 from ble_bridge.virtual import NusPeripheral, VirtualRadio
 from simulator import Pose, RobotProfile, SimRobot, World, load_arena, load_profile, sensors
 from simulator.arena import Arena
-from simulator.colours import COLOUR_IDS
+from simulator.colours import COLOUR_IDS, classify
 
 logger = logging.getLogger(__name__)
 
@@ -172,10 +173,11 @@ class VirtualRobot:
     """
 
     def __init__(self, radio: VirtualRadio, world: World, body: SimRobot, short_id: int, *,
-                 ticker: _Ticker, swap_roles: bool = False):
+                 ticker: _Ticker, swap_roles: bool = False, name: str | None = None):
         self.radio, self.world, self.body = radio, world, body
         self.short_id = short_id
-        self.name = advertised_name(short_id)
+        # name="BBC micro:bit [zatug]" advertises as MakeCode firmware does (docs/protocol.md).
+        self.name = name or advertised_name(short_id)
         self.simulated_body = SimulatedBody(world, body)
         profile = body.profile
         self.protocol = RobotProtocol(
@@ -340,3 +342,222 @@ def _start_poses(arena: Arena, profile: RobotProfile, count: int) -> list[Pose]:
                 if len(poses) == count:
                     return poses
     raise ValueError(f"{count} robots do not fit side by side in the arena {arena.name!r}")
+
+
+# -- Virtual LEGO hubs (LEGO Wireless Protocol 3.0, docs/lego.md) ------------------------------
+
+#: The hub letters (A-D) as LWP3 port numbers; the same on every hub RobotLab drives.
+HUB_PORTS = {"A": 0, "B": 1, "C": 2, "D": 3}
+#: A pair of motor commands arriving within this long is one drive-base move (s).
+PAIR_WINDOW_S = 0.03
+#: The names hubs advertise out of the box, per hub kind (the profile's ``hub_kind``).
+DEFAULT_HUB_NAMES = {"technic_hub": "Technic Hub", "boost_move_hub": "LEGO Move Hub",
+                     "city_hub": "Smart Hub", "spike_essential": "SPIKE Hub"}
+
+
+class SimulatedDriveBase:
+    """The devices on a virtual LEGO hub's ports (a ``ble_bridge.virtual.lwp3_hub.HubBody``):
+    a two-motor drive base, colour and distance sensors and the hub's light, on a SimRobot
+    in its own World.
+
+    The build is the profile's ``[hub]`` table (a ``simulator/profiles/lego-*.toml``):
+    which ports hold the left and right motors and which way they turn for forward, and
+    the sensors, {"C": "colour", "D": "distance"} unless ``sensors`` says otherwise.
+    ``missing`` leaves ports empty ("B": a motor forgotten). Motor commands for both
+    wheels that arrive together become one closed-form simulator move (straight, turn
+    or arc), as a drive base's would; a single wheel's command runs that wheel alone.
+    A colour sensor on the profile's ``line_left``/``line_right`` port sees the floor
+    at the profile's left/right line point, any other at its colour point.
+
+        body = SimulatedDriveBase("linje", "lego-technic", sensors={"C": "colour", "D": "colour"})
+    """
+
+    def __init__(self, arena: Arena | str = "tom", profile: RobotProfile | str = "lego-technic", *,
+                 sensors: dict[str, str] | None = None, missing=(), noise: bool = False,
+                 seed: int = 1):
+        from ble_bridge.lwp3 import IoType
+        self.world = World(load_arena(arena) if isinstance(arena, str) else arena)
+        self.profile = load_profile(profile) if isinstance(profile, str) else profile
+        hub = self.profile.hub
+        if hub is None:
+            raise ValueError(f"the profile {self.profile.id!r} has no [hub] table")
+        self.robot = self.world.add_robot(self.profile, self.world.arena.start, noise=noise,
+                                          seed=seed)
+        self.left, self.right = HUB_PORTS[hub.left_motor], HUB_PORTS[hub.right_motor]
+        self.light_port = hub.light_port
+        self.forward = {self.left: hub.left_forward, self.right: hub.right_forward}
+        self.motor_type = IoType[hub.motor.upper()]
+        colour_type = (IoType.VISION_SENSOR if hub.hub_kind == "boost_move_hub"
+                       else IoType.TECHNIC_COLOR_SENSOR)
+        kinds = {"colour": colour_type, "distance": IoType.TECHNIC_DISTANCE_SENSOR}
+        built = dict(hub.sensors) if sensors is None else sensors
+        self._ports = {self.left: self.motor_type, self.right: self.motor_type,
+                       hub.light_port: IoType.RGB_LIGHT}
+        self._ports.update({HUB_PORTS[port.upper()]: kinds[kind] for port, kind in built.items()})
+        for port in missing:
+            self._ports.pop(HUB_PORTS.get(str(port).upper(), port), None)
+        self._points = {HUB_PORTS[port]: point for port, point in
+                        ((hub.line_left, self.profile.line_left),
+                         (hub.line_right, self.profile.line_right)) if port}
+        self.light = (0, 0, 0)
+        self._offsets = {self.left: 0.0, self.right: 0.0}        # encoder presets, degrees
+        self._pending: dict[int, tuple] = {}                     # port -> (degrees, speed, since_s)
+        self._speeds = {self.left: 0.0, self.right: 0.0}         # wheel speeds of a drive, cm/s
+        self._until = {self.left: math.inf, self.right: math.inf}  # timed commands end (world s)
+        self._moving_ports: set[int] = set()
+
+    # -- HubBody --------------------------------------------------------------------------------
+    def devices(self) -> dict[int, int]:
+        return dict(self._ports)
+
+    def modes(self, port: int) -> set[int]:
+        from ble_bridge.lwp3.devices import MOTOR_POSITION, SENSOR_MODES
+        if self._ports.get(port) == self.motor_type:
+            return {MOTOR_POSITION.mode}
+        if port == self.light_port:
+            return {0, 1}                # colour number, RGB
+        return {mode.mode for mode in SENSOR_MODES.get(self._ports.get(port), {}).values()}
+
+    def start_speed(self, port: int, speed: int) -> None:
+        self._pending.pop(port, None)
+        self._moving_ports.discard(port)
+        self._until[port] = math.inf
+        self._speeds[port] = speed / 100 * self.profile.top_speed_cm_s * self.forward[port]
+        self.robot.set_wheel_speeds(self._speeds[self.left], self._speeds[self.right])
+
+    def start_speed_for_time(self, port: int, time_ms: int, speed: int, end_state) -> None:
+        self.start_speed(port, speed)
+        self._until[port] = self.world.time_s + time_ms / 1000
+
+    def start_speed_for_degrees(self, port: int, degrees: int, speed: int, end_state) -> None:
+        self._until[port] = math.inf
+        self._pending[port] = (degrees, speed, self.world.time_s)
+        self._moving_ports.add(port)
+
+    def goto_position(self, port: int, position: int, speed: int, end_state) -> None:
+        delta = position - self._position(port)
+        if delta:
+            self.start_speed_for_degrees(port, abs(delta), speed if delta > 0 else -speed, end_state)
+
+    def stop(self, port: int, end_state) -> None:
+        from ble_bridge.lwp3 import EndState
+        self._pending.pop(port, None)
+        self._moving_ports.discard(port)
+        self._until[port] = math.inf
+        self._speeds[port] = 0.0
+        if self._speeds[self.left] == self._speeds[self.right] == 0.0:
+            self.robot.brake() if end_state is not EndState.FLOAT else self.robot.halt()
+        else:
+            self.robot.set_wheel_speeds(self._speeds[self.left], self._speeds[self.right])
+
+    def busy(self, port: int) -> bool:
+        if port in self._pending:
+            return True
+        if port in self._moving_ports:
+            return self.robot.move_remaining_s > 0
+        return self.world.time_s < self._until.get(port, math.inf)
+
+    def preset(self, port: int, position: int) -> None:
+        self._offsets[port] += self._position(port) - position
+
+    def set_light(self, port: int, rgb: tuple[int, int, int]) -> None:
+        self.light = rgb
+        self.robot.led_rgb = rgb
+
+    def value(self, port: int, mode: int) -> bytes:
+        from ble_bridge.lwp3 import IoType
+        from ble_bridge.lwp3.devices import LEGO_COLOURS, NO_COLOUR, SENSOR_MODES
+        io_type = self._ports[port]
+        if io_type == self.motor_type:
+            return struct.pack("<i", self._position(port))
+        if port == self.light_port:
+            return b"\x00"
+        if io_type == IoType.TECHNIC_DISTANCE_SENSOR:
+            distance_cm = sensors.distance_cm(self.world, self.robot)
+            mm = -1 if distance_cm >= self.profile.distance_max_cm else round(distance_cm * 10)
+            return struct.pack("<h", mm)
+        point = self._points.get(port, self.profile.colour_sensor)
+        x, y = self.robot.to_world(point.x_cm, point.y_cm)
+        if mode == SENSOR_MODES[io_type]["colour"].mode:
+            name = classify(self.world.arena.rgb_at(x, y))
+            numbers = {colour: number for number, colour in LEGO_COLOURS.items()}
+            return struct.pack("<b", numbers.get(name, NO_COLOUR))
+        noise_sd = self.profile.noise.reflection_sd_percent if self.robot.noise_on else 0.0
+        reflection = self.world.arena.reflection_at(x, y) + self.robot.gauss(noise_sd)
+        return struct.pack("<b", round(min(100.0, max(0.0, reflection))))
+
+    def advance(self, dt_s: float) -> None:
+        from ble_bridge.lwp3 import EndState
+        self._start_pending()
+        for port in (self.left, self.right):
+            if self.world.time_s >= self._until[port]:
+                self.stop(port, EndState.BRAKE)
+        self.world.advance(dt_s)
+
+    # -- the drive base -------------------------------------------------------------------------
+    def _position(self, port: int) -> int:
+        side = 0 if port == self.left else 1
+        return round(self.robot.encoders_cm[side] * self.profile.counts_per_cm * self.forward[port]
+                     - self._offsets[port])
+
+    def _start_pending(self) -> None:
+        if not self._pending:
+            return
+        waited = self.world.time_s - min(since for _, _, since in self._pending.values())
+        if len(self._pending) < 2 and waited < PAIR_WINDOW_S:
+            return
+        cm_per_degree = 1 / self.profile.counts_per_cm
+        signs, distance_cm, speed = [0.0, 0.0], 0.0, 0
+        for port, (degrees, port_speed, _) in self._pending.items():
+            side = 0 if port == self.left else 1
+            signs[side] = math.copysign(1, port_speed) * self.forward[port]
+            distance_cm, speed = max(distance_cm, degrees * cm_per_degree), max(speed, abs(port_speed))
+        self._pending.clear()
+        self._speeds = {self.left: 0.0, self.right: 0.0}
+        self.robot.move_distance(signs[0], signs[1], distance_cm,
+                                 speed / 100 * self.profile.top_speed_cm_s)
+
+
+def start_virtual_hubs(radio: VirtualRadio, count: int = 1, *, arena: Arena | str = "tom",
+                       profile: RobotProfile | str = "lego-technic", noise: bool = True,
+                       seed: int = 1, names: list[str] | None = None,
+                       sensors: dict[str, str] | None = None, missing=()) -> list:
+    """Start ``count`` virtual LEGO hubs on ``radio``, each driving its own simulated drive base.
+
+    The hubs answer LEGO Wireless Protocol 3.0 (``ble_bridge.virtual.lwp3_hub.VirtualHub``);
+    their build is the profile's ``[hub]`` table (``SimulatedDriveBase``). One hub is
+    called as LEGO names it ("Technic Hub"); several get a number ("Technic Hub 1", ...)
+    unless ``names`` are given. Blocks until every hub advertises; not from the radio
+    thread. Then ``Robot("lego")`` in the same process finds them once it scans this radio::
+
+        from ble_bridge.virtual import VirtualRadio, backends
+        from robotlab.backends import lego
+        radio = VirtualRadio()
+        hubs = start_virtual_hubs(radio, 2, arena="linje")
+        lego.use_bleak_backends(*backends(radio))
+        robot = Robot("lego", name="Technic Hub 1")
+    """
+    from ble_bridge.lwp3 import HubKind
+    from ble_bridge.virtual.lwp3_hub import VirtualHub
+    profile = load_profile(profile) if isinstance(profile, str) else profile
+    if names is None:
+        base = DEFAULT_HUB_NAMES.get(profile.hub.hub_kind, "LEGO Hub") if profile.hub else "LEGO Hub"
+        names = [base] if count == 1 else [f"{base} {number}" for number in range(1, count + 1)]
+    hubs = []
+    try:
+        for index, name in enumerate(names[:count]):
+            body = SimulatedDriveBase(arena, profile, sensors=sensors, missing=missing, noise=noise,
+                                      seed=seed + index)
+            hub = VirtualHub(radio, body, name=name, hub_kind=HubKind[profile.hub.hub_kind.upper()])
+            hub.start()
+            hubs.append(hub)
+    except BaseException:
+        stop_virtual_hubs(hubs)
+        raise
+    return hubs
+
+
+def stop_virtual_hubs(hubs: list) -> None:
+    """Switch every virtual hub off: links dropped, advertising and clocks stopped."""
+    for hub in hubs:
+        hub.stop()

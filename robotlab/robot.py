@@ -62,7 +62,9 @@ class Robot:
     Options: ``noise=False`` makes the simulated robot perfect; ``seed=7``
     makes its errors repeatable; ``world=other_robot`` puts it in the same
     arena as another simulated robot; ``name="RobotLab-07"`` picks a real
-    robot by the name on its sticker.
+    robot by the name on its sticker. A LEGO hub (``Robot("lego")``) takes
+    its own build: ``left="A", right="B"`` (motor ports), ``wheel_cm=5.6``
+    and ``axle_cm=11.2`` (wheel diameter and wheel distance, cm).
     """
 
     _settable = ("speed", "fart")
@@ -84,7 +86,8 @@ class Robot:
         except RobotLabError as error:
             raise error.with_traceback(None) from None
 
-    def _start(self, kind, arena, noise, seed, profile, world, bane, name):
+    def _start(self, kind, arena, noise, seed, profile, world, bane, name, left, right, wheel_cm,
+               axle_cm):
         arena_param = "bane" if bane is not None else "arena"
         arena = bane if bane is not None else arena
         noise = checks.flag(noise, call="Robot()", param="noise", example="Robot(noise=False)")
@@ -102,7 +105,10 @@ class Robot:
         backend = backends.create_backend(
             kind, arena=loading.arena(arena, param=arena_param) if shared_world is None else None,
             profile=loading.profile(profile), noise=noise, seed=seed, world=shared_world,
-            speedup=settings.pace(), name=name)
+            speedup=settings.pace(), name=name,
+            **{key: value for key, value in (("left", left), ("right", right),
+                                             ("wheel_cm", wheel_cm), ("axle_cm", axle_cm))
+               if value is not None})
         object.__setattr__(self, "_backend", backend)
         object.__setattr__(self, "seed", seed)
         object.__setattr__(self, "_speed", float(backend.profile.default_speed_percent))
@@ -482,7 +488,8 @@ ENGLISH_OF = {danish_name: english for english, (danish_name, _) in DANISH.items
 
 
 def _robot_options(kind=None, *, arena="tom", noise=True, seed=None, profile="classroom",
-                   world=None, bane=None, name=None):
+                   world=None, bane=None, name=None, left=None, right=None, wheel_cm=None,
+                   axle_cm=None):
     """The options of ``Robot(...)``, as a signature to check calls against."""
 
 

@@ -34,6 +34,30 @@ class NoiseLevels:
 
 
 @dataclass(frozen=True)
+class HubLayout:
+    """How a LEGO drive base is built on its hub (the ``[hub]`` table of a lego-*.toml).
+
+    Ports are the letters printed on the hub ("A".."D"). ``left_forward`` and
+    ``right_forward`` are the sign of the motor speed that drives that wheel
+    forward (+1 or -1: a motor mounted mirrored runs backward for forward).
+    ``sensors`` is the standard build's sensors, ((port, "colour" | "distance"), ...);
+    ``line_left``/``line_right`` are the ports of the colour sensors that
+    ``robot.line()`` reads ("" when the build has none there).
+    """
+
+    hub_kind: str
+    left_motor: str
+    right_motor: str
+    left_forward: int
+    right_forward: int
+    motor: str
+    light_port: int
+    line_left: str = ""
+    line_right: str = ""
+    sensors: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class RobotProfile:
     id: str
     name: str
@@ -55,6 +79,8 @@ class RobotProfile:
     buzzer_min_hz: float
     buzzer_max_hz: float
     noise: NoiseLevels = field(default_factory=NoiseLevels)
+    #: LEGO drive bases only: ports and motor directions on the hub.
+    hub: HubLayout | None = None
 
     @property
     def counts_per_cm(self) -> float:
@@ -90,7 +116,21 @@ def profile_from_dict(data: dict) -> RobotProfile:
         buzzer_min_hz=float(data["buzzer"]["min_hz"]),
         buzzer_max_hz=float(data["buzzer"]["max_hz"]),
         noise=NoiseLevels(**{k: float(v) for k, v in data.get("noise", {}).items()}),
+        hub=_hub(data["hub"]) if "hub" in data else None,
     )
+
+
+def _hub(table: dict) -> HubLayout:
+    sign = {"left_forward": int(table["left_forward"]), "right_forward": int(table["right_forward"])}
+    if any(value not in (1, -1) for value in sign.values()):
+        raise ValueError("left_forward and right_forward are 1 or -1")
+    return HubLayout(
+        hub_kind=str(table["hub_kind"]), left_motor=str(table["left_motor"]).upper(),
+        right_motor=str(table["right_motor"]).upper(), motor=str(table["motor"]),
+        light_port=int(table["light_port"]), line_left=str(table.get("line_left", "")).upper(),
+        line_right=str(table.get("line_right", "")).upper(),
+        sensors=tuple((str(port).upper(), str(kind)) for port, kind in table.get("sensors", {}).items()),
+        **sign)
 
 
 def available_profiles() -> list[str]:

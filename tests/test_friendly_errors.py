@@ -371,7 +371,7 @@ def robot_cases() -> list[Case]:
         Case("kind-simulater", new_robot("simulater"), RobotValueError, "unknown_robot_kind",
              ('Robot("sim',), ("did_you_mean",)),
         Case("kind-number", new_robot(5), RobotValueError, "unknown_robot_kind", ("Robot()",)),
-        Case("kind-lego", new_robot("lego"), RobotValueError, "robot_kind_later", ("Robot()",)),
+        Case("kind-lego", new_robot("lego"), RobotConnectionError, "ble_no_bluetooth", ("Robot()",)),
         Case("kind-is-an-arena", new_robot("labyrint"), RobotValueError, "unknown_robot_kind",
              ('Robot(arena="labyrint")',), ("did_you_mean",)),
         Case("kind-is-an-english-arena", new_robot("maze"), RobotValueError, "unknown_robot_kind",
@@ -852,7 +852,8 @@ def test_message_has_both_languages_with_the_same_placeholders(key):
 
 
 def _source_text() -> str:
-    files = [p for d in ("robotlab", "simulator", "grading") for p in (ROOT / d).rglob("*.py")]
+    files = [p for d in ("robotlab", "simulator", "grading", "ble_bridge", "deploy")
+             for p in (ROOT / d).rglob("*.py")]
     return "\n".join(p.read_text(encoding="utf-8") for p in files)
 
 
@@ -920,6 +921,7 @@ SHOWN_ELSEWHERE = {
     "name_needs_ble": "test_bluetooth_e2e.py::test_a_robot_name_with_the_simulator_says_to_choose_bluetooth",
     "ble_no_bluetooth": "test_bluetooth_e2e.py::test_no_bluetooth_on_the_computer_suggests_the_simulator",
     **{key: "tests/ble_bridge/test_relay.py" for key in TABLE if key.startswith("relay_")},
+    **{key: "tests/robotlab/test_lego_robot.py" for key in TABLE if key.startswith("lego_")},
     "ble_no_robot": "test_bluetooth_e2e.py::test_no_robot_in_range",
     "ble_several_robots": "test_bluetooth_e2e.py::test_several_robots_in_range_and_no_name_lists_them",
     "ble_unknown_name": "test_bluetooth_e2e.py::test_an_unknown_name_suggests_the_closest_robot_in_range",

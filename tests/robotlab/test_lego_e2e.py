@@ -3,9 +3,9 @@
 Nothing of ours is mocked: ``ble_bridge.lwp3.link.HubLink`` talks through
 bleak's public API to the virtual radio's bleak backends, Bumble carries the
 packets to ``ble_bridge.virtual.lwp3_hub.VirtualHub``, and the hub's ports
-drive a simulated two-motor drive base (``SimulatedDriveBase`` below: the
-adapter between ``ble_bridge`` and ``simulator``, which never import each
-other). The hub's clock is paced to real time, so keep moves short.
+drive a simulated two-motor drive base (``robotlab.emulate.SimulatedDriveBase``:
+the adapter between ``ble_bridge`` and ``simulator``, which never import each
+other), built as ``simulator/profiles/lego-technic.toml`` says. The hub's clock is paced to real time, so keep moves short.
 """
 
 from __future__ import annotations
@@ -19,143 +19,15 @@ import pytest
 from ble_bridge.lwp3 import (EndState, ErrorCode, GotoAbsolutePosition, HubAction, HubActionType,
                              HubKind, IoType, MessageType, PortInputFormatSetupSingle, StartSpeed,
                              StartSpeedForDegrees, StartSpeedForTime, preset_encoder, set_rgb)
-from ble_bridge.lwp3.devices import LEGO_COLOURS, MOTOR_POSITION, NO_COLOUR, SENSOR_MODES
+from ble_bridge.lwp3.devices import LEGO_COLOURS, MOTOR_POSITION, SENSOR_MODES
 from ble_bridge.lwp3.link import COMPLETED, DISCARDED, LOST, HubLink, HubLinkError
 from ble_bridge.virtual import VirtualRadio, backends
 from ble_bridge.virtual.lwp3_hub import VirtualHub
-from simulator import World, load_arena, load_profile, sensors
+from robotlab.emulate import SimulatedDriveBase
+from simulator import sensors
 
 LEFT, RIGHT, COLOUR, DISTANCE, LIGHT = 0, 1, 2, 3, 50
 MOTOR = IoType.TECHNIC_LARGE_ANGULAR_MOTOR
-#: A pair of motor commands arriving within this long is one drive-base move (s).
-PAIR_WINDOW_S = 0.03
-COLOUR_NUMBERS = {name: number for number, name in LEGO_COLOURS.items()}
-
-
-class SimulatedDriveBase:
-    """A ``HubBody``: two motors (LEFT mirrored), a colour sensor, a distance sensor and the
-    hub's light, on a SimRobot in its own World.
-
-    Motor commands for both wheels that arrive together become one closed-form
-    simulator move (straight, turn or arc), as a drive base's would; a single
-    wheel's command runs that wheel alone. ``missing`` leaves ports empty.
-    """
-
-    def __init__(self, arena="tom", profile="classroom", *, missing=()):
-        self.world = World(load_arena(arena))
-        self.profile = load_profile(profile)
-        self.robot = self.world.add_robot(self.profile, self.world.arena.start, noise=False)
-        self.forward = {LEFT: -1, RIGHT: 1}            # the left motor is mirrored
-        self.light = (0, 0, 0)
-        self._ports = {LEFT: MOTOR, RIGHT: MOTOR, COLOUR: IoType.TECHNIC_COLOR_SENSOR,
-                       DISTANCE: IoType.TECHNIC_DISTANCE_SENSOR, LIGHT: IoType.RGB_LIGHT}
-        for port in missing:
-            del self._ports[port]
-        self._offsets = {LEFT: 0.0, RIGHT: 0.0}        # encoder presets, degrees
-        self._pending: dict[int, tuple] = {}           # port -> (degrees, speed, since_s)
-        self._speeds = {LEFT: 0.0, RIGHT: 0.0}         # wheel speeds of a running drive, cm/s
-        self._until = {LEFT: math.inf, RIGHT: math.inf}  # timed commands end (world time)
-        self._moving_ports: set[int] = set()
-
-    # -- HubBody ----------------------------------------------------------------------------
-    def devices(self):
-        return dict(self._ports)
-
-    def modes(self, port):
-        if self._ports.get(port) == MOTOR:
-            return {MOTOR_POSITION.mode}
-        return {mode.mode for mode in SENSOR_MODES.get(self._ports.get(port), {}).values()}
-
-    def _cm_s(self, port, speed):
-        return speed / 100 * self.profile.top_speed_cm_s * self.forward[port]
-
-    def start_speed(self, port, speed):
-        self._pending.pop(port, None)
-        self._moving_ports.discard(port)
-        self._until[port] = math.inf
-        self._speeds[port] = self._cm_s(port, speed)
-        self.robot.set_wheel_speeds(self._speeds[LEFT], self._speeds[RIGHT])
-
-    def start_speed_for_time(self, port, time_ms, speed, end_state):
-        self.start_speed(port, speed)
-        self._until[port] = self.world.time_s + time_ms / 1000
-
-    def start_speed_for_degrees(self, port, degrees, speed, end_state):
-        self._pending[port] = (degrees, speed, self.world.time_s)
-        self._moving_ports.add(port)
-
-    def goto_position(self, port, position, speed, end_state):
-        delta = position - self._position(port)
-        if delta:
-            self.start_speed_for_degrees(port, abs(delta), speed if delta > 0 else -speed, end_state)
-
-    def stop(self, port, end_state):
-        self._pending.pop(port, None)
-        self._moving_ports.discard(port)
-        self._speeds[port] = 0.0
-        if self._speeds[LEFT] == self._speeds[RIGHT] == 0.0:
-            self.robot.brake() if end_state is not EndState.FLOAT else self.robot.halt()
-        else:
-            self.robot.set_wheel_speeds(self._speeds[LEFT], self._speeds[RIGHT])
-
-    def busy(self, port):
-        if port in self._pending:
-            return True
-        if port in self._moving_ports:
-            return self.robot.move_remaining_s > 0
-        return self.world.time_s < self._until.get(port, math.inf)
-
-    def preset(self, port, position):
-        self._offsets[port] += self._position(port) - position
-
-    def set_light(self, port, rgb):
-        self.light = rgb
-        self.robot.led_rgb = rgb
-
-    def value(self, port, mode):
-        io_type = self._ports[port]
-        if io_type == MOTOR:
-            return struct.pack("<i", self._position(port))
-        if io_type == IoType.TECHNIC_DISTANCE_SENSOR:
-            distance_cm = sensors.distance_cm(self.world, self.robot)
-            mm = -1 if distance_cm >= self.profile.distance_max_cm else round(distance_cm * 10)
-            return struct.pack("<h", mm)
-        if mode == SENSOR_MODES[io_type]["colour"].mode:
-            name = sensors.colour(self.world, self.robot)
-            return struct.pack("<b", COLOUR_NUMBERS.get(name, NO_COLOUR))
-        return struct.pack("<b", round(sensors.reflection(self.world, self.robot)[0]))
-
-    def advance(self, dt_s):
-        self._start_pending()
-        for port in (LEFT, RIGHT):
-            if self.world.time_s >= self._until[port]:
-                self._until[port] = math.inf
-                self.stop(port, EndState.BRAKE)
-        self.world.advance(dt_s)
-
-    # -- the drive base -----------------------------------------------------------------------
-    def _position(self, port):
-        degrees_per_cm = 360 / (math.pi * self.profile.wheel_diameter_cm)
-        side = 0 if port == LEFT else 1
-        return round(self.robot.encoders_cm[side] * degrees_per_cm * self.forward[port]
-                     - self._offsets[port])
-
-    def _start_pending(self):
-        if not self._pending:
-            return
-        waited = self.world.time_s - min(since for _, _, since in self._pending.values())
-        if len(self._pending) < 2 and waited < PAIR_WINDOW_S:
-            return
-        cm_per_degree = math.pi * self.profile.wheel_diameter_cm / 360
-        signs, distance_cm, speed = [0.0, 0.0], 0.0, 0
-        for port, (degrees, port_speed, _) in self._pending.items():
-            side = 0 if port == LEFT else 1
-            signs[side] = math.copysign(1, port_speed) * self.forward[port]
-            distance_cm, speed = max(distance_cm, degrees * cm_per_degree), max(speed, abs(port_speed))
-        self._pending.clear()
-        self._speeds = {LEFT: 0.0, RIGHT: 0.0}
-        self.robot.move_distance(signs[0], signs[1], distance_cm,
-                                 speed / 100 * self.profile.top_speed_cm_s)
 
 
 class Bench:
@@ -166,7 +38,7 @@ class Bench:
         self.hubs, self.links = [], []
 
     def hub(self, name="Technic Hub", **options) -> VirtualHub:
-        body = SimulatedDriveBase(missing=options.pop("missing", ()))
+        body = SimulatedDriveBase(profile="lego-technic", missing=options.pop("missing", ()))
         hub = VirtualHub(self.radio, body, name=name, **options)
         hub.start()
         self.hubs.append(hub)

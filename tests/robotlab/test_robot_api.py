@@ -226,9 +226,11 @@ def test_import_robotlab_loads_no_simulator_or_heavy_libraries():
 def test_robot_kind_from_the_environment(monkeypatch):
     monkeypatch.setenv("ROBOTLAB_ROBOT", "simulator")
     assert Robot()._backend.kind == "simulator"
+    # LEGO hubs are found over Bluetooth, which this machine does not have either.
     monkeypatch.setenv("ROBOTLAB_ROBOT", "lego")
-    with pytest.raises(ValueError):
+    with pytest.raises(ConnectionError) as info:
         Robot()
+    assert info.value.reason == "ble_no_bluetooth"
     # This machine has no Bluetooth adapter: the pupil hears so, in a sentence.
     monkeypatch.setenv("ROBOTLAB_ROBOT", "ble")
     with pytest.raises(ConnectionError) as info:
