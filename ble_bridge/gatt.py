@@ -1,5 +1,10 @@
 """How a RobotLab robot appears over Bluetooth LE: its name and its UART service.
 
+A robot advertises "RobotLab-XX". A micro:bit running MakeCode firmware cannot
+choose its name and advertises "BBC micro:bit [zatug]" (five letters from its
+serial number) instead, without the NUS UUID in its advertising; its robot id
+is learnt from INFO after connecting (docs/protocol.md, "Advertising").
+
 The robot offers the Nordic UART Service (NUS). Which of its two
 characteristics the client writes to is decided by their properties, not by
 their UUIDs: the micro:bit's UART service has the two UUIDs the other way
@@ -23,7 +28,15 @@ NUS_TX_UUID = "6e400003-b5a3-f393-e0a9-e50e24dcca9e"
 #: Every RobotLab robot's advertised name starts with this, then two hex digits.
 NAME_PREFIX = "RobotLab-"
 
+#: What a micro:bit's advertised name starts with; five letters and "]" follow.
+MICROBIT_NAME_PREFIX = "BBC micro:bit ["
+
 _NAME = re.compile(re.escape(NAME_PREFIX) + r"([0-9A-Fa-f]{2})")
+#: The micro:bit runtime's five letters: consonant, vowel, consonant, vowel, consonant.
+_MICROBIT_LETTERS = r"[zvgpt][uoiea][zvgpt][uoiea][zvgpt]"
+_MICROBIT_NAME = re.compile(re.escape(MICROBIT_NAME_PREFIX) + f"({_MICROBIT_LETTERS})" + r"\]",
+                            re.IGNORECASE)
+_LETTERS = re.compile(_MICROBIT_LETTERS, re.IGNORECASE)
 _WRITE = {"write", "write-without-response"}
 _RECEIVE = {"notify", "indicate"}
 
@@ -47,6 +60,27 @@ def robot_id_from_name(name: str | None) -> int | None:
     """The robot id in an advertised name, or None if it is no RobotLab name."""
     match = _NAME.fullmatch(name or "")
     return int(match.group(1), 16) if match else None
+
+
+def is_microbit_name(name: str | None) -> bool:
+    """Whether ``name`` is a micro:bit's advertised name ("BBC micro:bit [...]")."""
+    return (name or "").startswith(MICROBIT_NAME_PREFIX)
+
+
+def microbit_name(letters: str) -> str | None:
+    """The advertised name of the micro:bit called ``letters`` ("zatug", or its whole name
+    "BBC micro:bit [zatug]" in any case), e.g. "BBC micro:bit [zatug]"; None if it is none."""
+    text = letters.strip()
+    match = _LETTERS.fullmatch(text) or _MICROBIT_NAME.fullmatch(text)
+    if match is None:
+        return None
+    return f"{MICROBIT_NAME_PREFIX}{(match.group(1) if match.groups() else match.group(0)).lower()}]"
+
+
+def microbit_letters(name: str | None) -> str | None:
+    """The five letters in a micro:bit's advertised name ("zatug"), or None."""
+    match = _MICROBIT_NAME.fullmatch(name or "")
+    return match.group(1).lower() if match else None
 
 
 def uart_roles(characteristics: Iterable[tuple[str, Collection[str]]]) -> UartRoles:

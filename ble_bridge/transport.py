@@ -3,6 +3,7 @@
     link = RobotLink()                       # bleak's backend for this computer
     link.scan()                              # [FoundRobot(name='RobotLab-07', short_id=7)]
     link.connect("RobotLab-07")              # or 7, or None for the only robot in range
+    link.connect("zatug")                    # a micro:bit by the five letters of its name
     accepted = link.command(MoveStraight(200, 50))
     link.wait_done(accepted.seq)             # MotionState.COMPLETED
     link.latest_telemetry()                  # a TelemetryState, no round trip
@@ -18,6 +19,13 @@ retransmissions, and reconnects after a lost link. The methods are
 synchronous and may be called from any thread; each one waits a bounded time.
 Errors are ``LinkError`` with a machine-readable ``reason`` (translating them
 for pupils is the caller's business).
+
+micro:bit robots (MakeCode firmware) advertise "BBC micro:bit [zatug]" and no
+service UUID, so the scan has no service filter and keeps RobotLab names that
+list the NUS UUID and micro:bit names. Their robot id comes from INFO: asked for
+"RobotLab-07" when no robot advertises that name, the link connects to the
+micro:bits in range one after the other, strongest signal first, reads each
+one's INFO and keeps the one whose ``robot_id`` is 7 (within ``MATCH_WITHIN_S``).
 """
 
 from __future__ import annotations
@@ -36,7 +44,8 @@ from bleak.exc import BleakError
 
 from .errors import ProtocolError
 from .frames import MAX_FRAME_SIZE
-from .gatt import NAME_PREFIX, NUS_SERVICE_UUID, advertised_name, robot_id_from_name, uart_roles
+from .gatt import (NAME_PREFIX, NUS_SERVICE_UUID, advertised_name, is_microbit_name,
+                   microbit_name, robot_id_from_name, uart_roles)
 from .messages import Ack, Info, Message, MotionState, Nack, Subscribe
 from .session import (MAX_RETRANSMISSIONS, RETRANSMIT_AFTER_S, SILENCE_LIMIT_S, Answered,
                       ClientSession, Counters, GaveUp, HandshakeDone, LinkError, MotionEnded,
@@ -53,6 +62,8 @@ DEFAULT_SUBSCRIPTION = Subscribe(period_ms=50, min_interval_ms=50, distance_chan
 SCAN_S = 2.0
 #: Seconds to look for a named robot before giving up.
 FIND_S = 5.0
+#: Seconds to try the micro:bits in range for a robot id no robot advertises.
+MATCH_WITHIN_S = 15.0
 CONNECT_TIMEOUT_S = 5.0
 #: Seconds after a lost link during which the client keeps trying to reconnect.
 RECONNECT_WITHIN_S = 8.0
@@ -73,10 +84,18 @@ READY, CONNECTING, RECONNECTING, LOST, CLOSED = "ready", "connecting", "reconnec
 
 
 class FoundRobot(NamedTuple):
-    """A robot heard while scanning: its advertised name and its short id (0-255)."""
+    """A robot heard while scanning: its advertised name and its short id (0-255), None for a
+    micro:bit ("BBC micro:bit [zatug]"), whose id only its INFO tells."""
 
     name: str
-    short_id: int
+    short_id: int | None
+
+
+class _Heard(NamedTuple):
+    """A robot's device as bleak found it, and how strongly it was heard (dBm)."""
+
+    device: Any
+    rssi: int
 
 
 class Accepted(NamedTuple):
@@ -104,12 +123,17 @@ _NAME_OR_ID = re.compile(re.escape(NAME_PREFIX.rstrip("-")) + r"-?([0-9a-f]{1,2}
 
 def robot_name(robot: str | int) -> str:
     """The advertised name of ``robot``: a name in any case ("robotlab-3f"), the id's two hex
-    digits ("3F") or the id as a number (63). ValueError for anything else."""
+    digits ("3F") or the id as a number (63); or a micro:bit's five letters ("zatug") or whole
+    name, giving "BBC micro:bit [zatug]". ValueError for anything else."""
     if isinstance(robot, int) and not isinstance(robot, bool):
         return advertised_name(robot)
     match = _NAME_OR_ID.fullmatch(str(robot).strip())
     if match is None:
-        raise ValueError(f"{robot!r} is no RobotLab robot name (RobotLab-00 to RobotLab-FF)")
+        microbit = microbit_name(str(robot))
+        if microbit is not None:
+            return microbit
+        raise ValueError(f"{robot!r} is no RobotLab robot name (RobotLab-00 to RobotLab-FF) "
+                         "and no micro:bit's")
     return advertised_name(int(match.group(1) or match.group(2), 16))
 
 
@@ -186,9 +210,10 @@ class RobotLink:
     # -- synchronous API (any thread) ---------------------------------------------------
 
     def scan(self, timeout: float = SCAN_S) -> list[FoundRobot]:
-        """The RobotLab robots advertising nearby, sorted by name; listens ``timeout`` s."""
+        """The RobotLab robots and micro:bits advertising nearby, sorted by name; listens
+        ``timeout`` s."""
         found = self._call(self._scan(timeout, None), timeout + CLOSE_TIMEOUT_S)
-        return sorted(FoundRobot(name, robot_id_from_name(name)) for name in found)
+        return [FoundRobot(name, robot_id_from_name(name)) for name in sorted(found)]
 
     def connect(self, robot: str | int | None = None, *, scan_s: float = SCAN_S,
                 find_s: float = FIND_S) -> Info:
@@ -196,11 +221,19 @@ class RobotLink:
         robot in range), connect,
         agree on a session and subscribe to telemetry. Returns the robot's INFO.
 
+        A robot id no robot advertises is looked for among the micro:bits in range
+        by their INFO (see the module's docstring); ``self.name`` is then the
+        micro:bit's advertised name.
+
         LinkError reasons: "no_bluetooth", "no_robot", "several_robots",
         "unknown_name", "connect_failed", "no_answer", "version", "refused".
+        "unknown_name" has ``details["names"]`` (the names heard) and
+        ``details["robot_ids"]`` (the ids learnt from micro:bits' INFO, by name).
         """
         wanted = None if robot is None else _wanted_name(robot)
         budget = (find_s if wanted else scan_s) + 2 * self._connect_timeout_s + 10.0
+        if wanted is not None and robot_id_from_name(wanted) is not None:
+            budget += MATCH_WITHIN_S
         return self._call(self._connect(wanted, scan_s, find_s), budget)
 
     def command(self, message: Message, timeout: float | None = None) -> Accepted:
@@ -368,29 +401,39 @@ class RobotLink:
 
     # -- finding and connecting (loop thread) -----------------------------------------------
 
-    async def _scan(self, duration_s: float, wanted: str | None) -> dict[str, Any]:
-        """Names -> devices of RobotLab robots heard within ``duration_s`` (stops early at ``wanted``)."""
-        seen: dict[str, Any] = {}
+    async def _scan(self, duration_s: float, wanted: str | None,
+                    settle_s: float | None = None) -> dict[str, _Heard]:
+        """Names -> devices of the robots heard within ``duration_s``: RobotLab names that list
+        the NUS UUID, and micro:bit names (whose advertising lists no UUID). Stops early at
+        ``wanted``, or after ``settle_s`` if a micro:bit was heard by then."""
+        seen: dict[str, _Heard] = {}
         found = asyncio.Event()
 
         def detected(device, advertisement) -> None:
             name = advertisement.local_name or device.name
-            if robot_id_from_name(name) is None:
-                return
-            if NUS_SERVICE_UUID not in (uuid.lower() for uuid in advertisement.service_uuids):
-                return
-            name = advertised_name(robot_id_from_name(name))
-            seen[name] = device
+            if not is_microbit_name(name):
+                if robot_id_from_name(name) is None:
+                    return
+                if NUS_SERVICE_UUID not in (uuid.lower() for uuid in advertisement.service_uuids):
+                    return
+                name = advertised_name(robot_id_from_name(name))
+            seen[name] = _Heard(device, advertisement.rssi)
             if name == wanted:
                 found.set()
 
         try:
-            scanner = BleakScanner(detected, [NUS_SERVICE_UUID], backend=self._scanner_backend)
+            # No service filter: a micro:bit does not advertise the NUS UUID.
+            scanner = BleakScanner(detected, None, backend=self._scanner_backend)
             await scanner.start()
         except Exception as error:  # the platform's Bluetooth is missing, off or not allowed
             raise LinkError("no_bluetooth", f"{type(error).__name__}: {error}") from error
         try:
-            await asyncio.wait_for(found.wait(), duration_s)
+            first_s = duration_s if settle_s is None else min(settle_s, duration_s)
+            try:
+                await asyncio.wait_for(found.wait(), first_s)
+            except TimeoutError:
+                if not any(is_microbit_name(name) for name in seen) or settle_s is None:
+                    await asyncio.wait_for(found.wait(), duration_s - first_s)
         except TimeoutError:
             pass
         finally:
@@ -404,7 +447,11 @@ class RobotLink:
         if self.state not in (CONNECTING,):
             raise LinkError("closed" if self.state == CLOSED else "connect_failed",
                             f"this link is {self.state}; make a new RobotLink")
-        seen = await self._scan(find_s if wanted else scan_s, wanted)
+        wanted_id = None if wanted is None else robot_id_from_name(wanted)
+        seen = await self._scan(find_s if wanted else scan_s, wanted,
+                                None if wanted_id is None else scan_s)
+        if self._ticker is None:
+            self._ticker = self._start(self._tick())
         if wanted is None:
             if not seen:
                 raise LinkError("no_robot", "no RobotLab robot is advertising")
@@ -412,16 +459,52 @@ class RobotLink:
                 raise LinkError("several_robots", ", ".join(sorted(seen)), names=sorted(seen))
             (wanted,) = seen
         elif wanted not in seen:
-            raise LinkError("unknown_name", wanted, wanted=wanted, names=sorted(seen))
-        self.name, self._device = wanted, seen[wanted]
+            microbits = sorted((name for name in seen if is_microbit_name(name)),
+                               key=lambda name: (-seen[name].rssi, name))
+            if wanted_id is None or not microbits:
+                raise LinkError("unknown_name", wanted, wanted=wanted, names=sorted(seen),
+                                robot_ids={})
+            return await self._match(wanted, wanted_id, microbits, seen)
+        return await self._open(wanted, seen[wanted].device)
+
+    async def _open(self, name: str, device, robot_id: int | None = None) -> Info:
+        """Connect to ``device`` and open a session; LinkError "wrong_robot" (the link let go)
+        if ``robot_id`` is given and the robot's INFO says another."""
+        self.name, self._device = name, device
         self._session = ClientSession(**self._session_options)
-        if self._ticker is None:
-            self._ticker = self._start(self._tick())
-        self.info = await self._establish()
+        self.info = await self._establish(robot_id)
         self._set_state(READY)
         return self.info
 
-    async def _establish(self) -> Info:
+    async def _match(self, wanted: str, wanted_id: int, microbits: list[str],
+                     seen: dict[str, _Heard]) -> Info:
+        """Try each micro:bit in turn for the one whose INFO has ``wanted_id``, letting the
+        others go; within MATCH_WITHIN_S. LinkError "unknown_name" if none has it."""
+        deadline = self._clock() + MATCH_WITHIN_S
+        robot_ids: dict[str, int] = {}
+        for name in microbits:
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                break
+            try:
+                return await asyncio.wait_for(self._open(name, seen[name].device, wanted_id),
+                                              remaining)
+            except LinkError as error:
+                if error.reason == "wrong_robot":
+                    robot_ids[name] = error.details["robot_id"]
+                logger.debug("%s is not %s: %s", name, wanted, error)
+            except TimeoutError:
+                logger.debug("no time left to try %s for %s", name, wanted)
+            finally:
+                if self.state != READY:
+                    self.name = self._device = self._session = None
+                    # Let it go before the next: a robot takes one connection at a time.
+                    if self._disconnections:
+                        await asyncio.wait(set(self._disconnections), timeout=DROP_WAIT_S)
+        raise LinkError("unknown_name", wanted, wanted=wanted, names=sorted(seen),
+                        robot_ids=robot_ids)
+
+    async def _establish(self, robot_id: int | None = None) -> Info:
         """Connect to the device, find the UART, HELLO/INFO, RESUME, SUBSCRIBE; resend a parked
         command (or report it, if it may not run twice and the robot could not resume)."""
         session = self._session
@@ -450,7 +533,7 @@ class RobotLink:
             self._conn = conn
             await client.start_notify(roles.from_robot,
                                       lambda _characteristic, data: self._received(conn, data))
-            info = await self._handshake(conn)
+            info = await self._handshake(conn, robot_id)
             parked = session.unpark()
             if isinstance(parked, Unanswered):     # its caller hears "link_interrupted"
                 self._resolve(self._waiters.get(parked.outgoing.seq), parked)
@@ -465,7 +548,7 @@ class RobotLink:
                 raise LinkError("connect_failed", f"{type(error).__name__}: {error}") from error
             raise
 
-    async def _handshake(self, conn: _Connection) -> Info:
+    async def _handshake(self, conn: _Connection, robot_id: int | None = None) -> Info:
         session = self._session
         hello = session.hello()
         self._hello_seq = hello.seq
@@ -473,6 +556,9 @@ class RobotLink:
         if isinstance(result, VersionMismatch):
             raise LinkError("version", f"the robot speaks protocol {result.robot_major}.x",
                             robot_major=result.robot_major)
+        if robot_id is not None and result.info.robot_id != robot_id:
+            raise LinkError("wrong_robot", f"robot id {result.info.robot_id}, not {robot_id}",
+                            robot_id=result.info.robot_id)
         resume = session.resume()   # right after INFO, if a command awaits its answer
         if resume is not None:
             answer = await self._until_lost(conn, self._exchange(resume))

@@ -931,6 +931,7 @@ SHOWN_ELSEWHERE = {
     "ble_link_lost": "test_bluetooth_e2e.py::test_a_link_that_does_not_come_back_is_reported_as_lost",
     "ble_link_interrupted": "test_bluetooth_e2e.py::test_a_link_dropped_mid_move_stops_the_robot_and_the_move_never_runs_twice",
     "ble_refused": "test_bluetooth_e2e.py::test_a_command_the_robot_refuses_is_named_with_the_reason",
+    **{key: "tests/robotlab/test_microbit_discovery.py" for key in TABLE if key.startswith("microbit_")},
     **{key: "tests/browser/test_connect_panel.py" for key in TABLE if key.startswith("connect_")},
 }
 

@@ -19,7 +19,7 @@ from bumble.device import Connection, Device
 from bumble.gatt import (GATT_BATTERY_LEVEL_CHARACTERISTIC, GATT_BATTERY_SERVICE, Characteristic,
                          CharacteristicValue, Service)
 
-from ..gatt import NUS_RX_UUID, NUS_SERVICE_UUID, NUS_TX_UUID, UartRoles
+from ..gatt import NUS_RX_UUID, NUS_SERVICE_UUID, NUS_TX_UUID, UartRoles, is_microbit_name
 from .radio import VirtualRadio
 
 logger = logging.getLogger(__name__)
@@ -54,6 +54,23 @@ def nus_advertising_data(name: str) -> bytes:
     return data
 
 
+def microbit_advertising_data(name: str) -> bytes:
+    """Advertising data as the micro:bit runtime makes it: Flags and the complete local name,
+    no service UUIDs ("BBC micro:bit [zatug]" is 21 bytes: 3 + 23 = 26 of 31).
+
+    Raises ValueError when it exceeds the legacy limit of 31 bytes.
+    """
+    data = bytes(AdvertisingData([
+        (AdvertisingData.FLAGS, bytes([AdvertisingData.LE_GENERAL_DISCOVERABLE_MODE_FLAG
+                                       | AdvertisingData.BR_EDR_NOT_SUPPORTED_FLAG])),
+        (AdvertisingData.COMPLETE_LOCAL_NAME, name.encode("utf-8")),
+    ]))
+    if len(data) > LEGACY_ADVERTISING_MAX:
+        raise ValueError(f"the name {name!r} makes the advertising data {len(data)} bytes long; "
+                         f"legacy advertising allows {LEGACY_ADVERTISING_MAX}")
+    return data
+
+
 class NusPeripheral:
     """A connectable peripheral advertising ``name`` with a NUS GATT server.
 
@@ -63,6 +80,10 @@ class NusPeripheral:
     on the BBC micro:bit (6E400002 sends, 6E400003 is written), so clients
     must pick the characteristics by their properties; a micro:bit also
     indicates rather than notifies, which is ``indicate=True``.
+
+    A peripheral named as MakeCode names a micro:bit ("BBC micro:bit [zatug]")
+    advertises as the micro:bit runtime does: Flags and its name, no service
+    UUIDs (``microbit_advertising_data``); it indicates unless ``indicate=False``.
 
     One central at a time, as on a real robot: advertising stops while
     connected and starts again after every disconnection.
@@ -87,15 +108,17 @@ class NusPeripheral:
         on_connect: Callable[[], object] | None = None,
         on_disconnect: Callable[[], object] | None = None,
         swap_roles: bool = False,
-        indicate: bool = False,
+        indicate: bool | None = None,
         advertising_interval_s: float = 0.1,
         battery_percent: int = 100,
     ) -> None:
-        self._advertising_data = nus_advertising_data(name)
+        microbit = is_microbit_name(name)
+        self._advertising_data = (microbit_advertising_data(name) if microbit
+                                  else nus_advertising_data(name))
         self.radio = radio
         self.name = name
         self.swap_roles = swap_roles
-        self.indicate = indicate
+        self.indicate = microbit if indicate is None else indicate
         self.advertising_interval_s = advertising_interval_s
         self._on_receive = on_receive
         self._on_connect = on_connect
@@ -112,7 +135,7 @@ class NusPeripheral:
         # Bumble's GATT server adds the CCCD for notify and indicate by itself.
         self._sending = Characteristic(
             from_robot,
-            Characteristic.Properties.INDICATE if indicate else Characteristic.Properties.NOTIFY,
+            Characteristic.Properties.INDICATE if self.indicate else Characteristic.Properties.NOTIFY,
             Characteristic.READABLE,
             b"",
         )

@@ -1,5 +1,9 @@
 """A real robot over Bluetooth LE: ``Robot("ble")`` or ``Robot("ble", name="RobotLab-07")``.
 
+A micro:bit robot car (MakeCode firmware, docs/firmware.md) advertises
+"BBC micro:bit [zatug]": ``Robot("ble", name="07")`` finds it by the id its INFO
+reports (the number on its display), ``Robot("ble", name="zatug")`` by its name.
+
 The robot speaks the open RobotLab protocol (docs/protocol.md) and is reached
 with bleak through ``ble_bridge.transport.RobotLink``, whose background thread
 keeps the link alive. This backend turns the pupil API's units into the wire's
@@ -49,6 +53,8 @@ import weakref
 
 from ble_bridge import (PROTOCOL_VERSION, Beep, Colour, Drive, Identify, MotionState,
                         MoveStraight, SetLed, Stop, StopAll, Subscribe, Turn, encode, transport)
+from ble_bridge.gatt import (advertised_name, is_microbit_name, microbit_letters,
+                             robot_id_from_name)
 from ble_bridge.session import LinkError
 from ble_bridge.transport import READY, RobotLink, robot_name
 
@@ -219,6 +225,20 @@ def _listed(names: list[str]) -> str:
     return shown + ", …" if len(names) > MAX_NAMES_SHOWN else shown
 
 
+def _name_choices(names: list[str], robot_ids: dict[str, int]) -> dict[str, str]:
+    """What a mistyped name may have meant -> the name to suggest: a RobotLab name as it is,
+    a micro:bit by its id if its INFO was read, else by its whole name or its five letters."""
+    choices = {}
+    for name in names:
+        if name in robot_ids:
+            choices[advertised_name(robot_ids[name])] = advertised_name(robot_ids[name])
+        elif is_microbit_name(name) and microbit_letters(name):
+            choices[name] = choices[microbit_letters(name)] = microbit_letters(name)
+        else:
+            choices[name] = name
+    return choices
+
+
 def _display_name(wanted: str) -> str:
     try:
         return robot_name(wanted)
@@ -249,7 +269,7 @@ class BluetoothBackend(Backend):
         _start_virtual_classroom()
         self.name = None if wanted is None else _display_name(wanted)
         for earlier in list(_open):
-            if self.name is None or earlier.name == self.name:
+            if earlier._holds(self.name):
                 earlier._release()     # it holds the robot, which then would not advertise
         self._relay: _Relay | None = None
         transport_setting = settings.ble_transport()
@@ -274,6 +294,14 @@ class BluetoothBackend(Backend):
 
     def __repr__(self) -> str:
         return f"<BluetoothBackend {self.name} {self._link.state}>"
+
+    def _holds(self, name: str | None) -> bool:
+        """Whether this backend holds the robot called ``name`` (None: any robot): by its
+        advertised name, or a micro:bit by the id its INFO gave."""
+        wanted_id = robot_id_from_name(name)
+        return (name is None or self.name == name
+                or (wanted_id is not None and is_microbit_name(self.name)
+                    and self.info.robot_id == wanted_id))
 
     def _connect(self, wanted: str | None, scanner_backend, client_backend) -> None:
         self._link = RobotLink(scanner_backend=scanner_backend, client_backend=client_backend,
@@ -340,12 +368,23 @@ class BluetoothBackend(Backend):
             return RobotConnectionError("ble_no_robot", retry=retry)
         if reason == "several_robots":
             names = details["names"]
+            letters = [microbit_letters(name) for name in names if is_microbit_name(name)]
+            if letters:
+                ours = [name for name in names if not is_microbit_name(name)]
+                return RobotConnectionError("microbit_several_robots", count=len(names),
+                                            names=_listed(names), letters=letters[0] or "zatug",
+                                            example=ours[0] if ours else "07")
             return RobotConnectionError("ble_several_robots", count=len(names),
                                         names=_listed(names), example=names[0])
         if reason == "unknown_name":
-            names = details["names"]
-            close = suggest(details["wanted"], names)
-            hint = Text("did_you_mean", suggestion=f'Robot("ble", name="{close}")') if close else ""
+            # A micro:bit whose INFO was read is listed with its id: "RobotLab-05 (BBC micro:bit [zatug])".
+            robot_ids = details.get("robot_ids", {})
+            names = [f"{advertised_name(robot_ids[name])} ({name})" if name in robot_ids
+                     else name for name in details["names"]]
+            choices = _name_choices(details["names"], robot_ids)
+            close = suggest(details["wanted"], list(choices))
+            hint = Text("did_you_mean", suggestion=f'Robot("ble", name="{choices[close]}")') \
+                if close else ""
             return RobotConnectionError("ble_unknown_name", got=f'"{details["wanted"]}"', hint=hint,
                                         names=_listed(names))
         if reason == "version":

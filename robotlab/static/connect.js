@@ -11,6 +11,8 @@ const NUS = "6e400001-b5a3-f393-e0a9-e50e24dcca9e";
 const BATTERY_SERVICE = "battery_service";
 const BATTERY_LEVEL = "battery_level";
 const NAME_PREFIX = "RobotLab";
+// MakeCode firmware advertises "BBC micro:bit [zatug]" and no service UUID (docs/protocol.md).
+const MICROBIT_NAME_PREFIX = "BBC micro:bit [";
 const RECONNECT_FOR_MS = 10000;     // docs/relay.md: GATT is tried again for 10 s after a drop
 const RECONNECT_PAUSE_MS = 250;
 const REFUSED_CLOSE_CODE = 4403;
@@ -150,7 +152,7 @@ class Link {
     try {
       // Straight from the click: Chrome shows its chooser only during a user gesture.
       device = await bluetooth.requestDevice({
-        filters: [{ namePrefix: NAME_PREFIX }, { services: [NUS] }],
+        filters: [{ namePrefix: NAME_PREFIX }, { namePrefix: MICROBIT_NAME_PREFIX }, { services: [NUS] }],
         optionalServices: [NUS, BATTERY_SERVICE],
       });
     } catch (error) {
