@@ -12,6 +12,8 @@
 #   bash bench/run.sh grading [...]  only bench/grading_speed.py (nbgrader autograde, 30 pupils,
 #                                robot checks beside `assert True`; extra arguments go to it)
 #   bash bench/run.sh lessons [...]  only bench/lesson_runtime.py (each lesson notebook headless)
+#   bash bench/run.sh hub [...]  only bench/hub_load.py (30 pupils log in to a real JupyterHub at
+#                                once and run lesson 1's first cell; root; not in `all`)
 # The baseline, aitk.robots 2.0.0, lives in its own venv, .venv-bench (gitignored),
 # made here when it is missing or lacks the pinned version. aitk.robots pulls in
 # aitk and with it TensorFlow (a large download, once); neither benchmark imports it.
@@ -94,9 +96,12 @@ case "$what" in
     lessons)
         exec "$PY" bench/lesson_runtime.py "$@"
         ;;
+    hub)
+        exec "$PY" bench/hub_load.py "$@"
+        ;;
     *)
         echo "usage: ./dev.sh bench [all | sim [sim_speed.py options] | startup | ble [ble_link.py options]" \
-             "| view [view_bandwidth.py options] | relay [relay_latency.py options] | grading [grading_speed.py options] | lessons]" >&2
+             "| view [view_bandwidth.py options] | relay [relay_latency.py options] | grading [grading_speed.py options] | lessons | hub [hub_load.py options]]" >&2
         exit 2
         ;;
 esac

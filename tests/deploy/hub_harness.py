@@ -161,19 +161,27 @@ class SchoolHub:
         self.log_path = self.workdir / "jupyterhub.log"
 
     # -- set-up -------------------------------------------------------------------------
-    def make_accounts(self) -> None:
+    def write_roster(self) -> Path:
+        """The class list: the teacher and the pupils, ids without the tag."""
         roster = self.workdir / "elever.csv"
         ids = ["t"] + [name[len(self.tag):] for name in self.pupils]
         roster.write_text("elev;fornavn\n" + "".join(f"{i};Test\n" for i in ids),
                           encoding="utf-8")
+        return roster
+
+    def read_passwords(self, path: Path) -> None:
+        with open(path, encoding="utf-8") as f:
+            rows = list(csv.reader(f, delimiter=";"))[1:]
+        self.passwords = dict(rows)
+
+    def make_accounts(self) -> None:
+        roster = self.write_roster()
         secret = self.workdir / "adgangskoder.csv"
         done = users_script("add", str(roster), "--group", self.group, "--prefix", self.tag,
                             "--passwords", str(secret))
         assert done.returncode == 0, done.stderr
         self.users_output = done.stdout
-        with open(secret, encoding="utf-8") as f:
-            rows = list(csv.reader(f, delimiter=";"))[1:]
-        self.passwords = dict(rows)
+        self.read_passwords(secret)
 
     def settings_text(self) -> str:
         return f"""\
@@ -182,6 +190,7 @@ ip = "127.0.0.1"
 port = {self.port}
 hub_port = {free_port()}
 proxy_api_port = {free_port()}
+privacy_port = {free_port()}
 state_dir = "{self.workdir / 'state'}"
 pupil_python = "{pupil_python()}"
 login = "local"
@@ -198,11 +207,16 @@ idle_timeout_minutes = {self.idle_timeout_minutes}
         self.make_accounts()
         settings = self.workdir / "hub.toml"
         settings.write_text(self.settings_text(), encoding="utf-8")
+        self.launch([str(VENV_BIN / "jupyterhub"), "-f", str(DEPLOY / "jupyterhub_config.py")],
+                    deploy_env(ROBOTLAB_HUB_SETTINGS=str(settings)))
+        return self.wait_until_up()
+
+    def launch(self, command: list[str], env: dict) -> None:
         self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen(
-            [str(VENV_BIN / "jupyterhub"), "-f", str(DEPLOY / "jupyterhub_config.py")],
-            cwd=self.workdir, env=deploy_env(ROBOTLAB_HUB_SETTINGS=str(settings)),
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(command, cwd=self.workdir, env=env, stdout=self.log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_until_up(self) -> SchoolHub:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log_text()

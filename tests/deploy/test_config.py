@@ -27,9 +27,10 @@ def test_english_pupils_get_english_jupyterlab_and_robotlab(tmp_path):
     env = built(tmp_path, language="en").Spawner.environment
     assert env["ROBOTLAB_LANG"] == "en"
     assert env["JUPYTER_CONFIG_PATH"].split(":")[0].endswith("singleuser/en")
-    assert "ROBOTLAB_PRIVACY_URL" not in env
+    # Kernels link to the hub's privacy page (which links to the school's own page).
+    assert env["ROBOTLAB_PRIVACY_URL"] == "/services/privacy/"
     env = built(tmp_path, privacy_url="https://skole.dk/data").Spawner.environment
-    assert env["ROBOTLAB_PRIVACY_URL"] == "https://skole.dk/data"
+    assert env["ROBOTLAB_PRIVACY_URL"] == "/services/privacy/"
 
 
 def test_a_school_day_login_and_apis_on_loopback_only(tmp_path):
