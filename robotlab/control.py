@@ -18,37 +18,21 @@ from __future__ import annotations
 import json
 import os
 import socket
-import tempfile
 import threading
-from pathlib import Path
+
+from ble_bridge.relay.kernel import kernel_id_of  # noqa: F401 (part of this module's API)
+from ble_bridge.relay.kernel import socket_path as _kernel_socket_path
 
 #: Actions the browser may ask for, and the values they take.
 ACTIONS = ("stop", "pause", "resume", "speed", "reset", "hello")
 SPEEDS = {"1": 1.0, "2": 2.0, "5": 5.0, "max": float("inf")}
-#: Unix socket paths must stay below the kernel's limit (108 bytes on Linux).
-MAX_SOCKET_PATH = 100
 MAX_REQUEST_BYTES = 4096
 
 
 def socket_path(connection_file: str | os.PathLike) -> str:
-    """Where the kernel with this connection file listens.
-
-    ``.../kernel-<id>.json`` -> ``.../kernel-<id>.robotlab.sock``; if that path is
-    too long for a Unix socket, a private folder in the temporary directory is used.
-    """
-    connection_file = Path(connection_file)
-    candidate = connection_file.with_name(connection_file.stem + ".robotlab.sock")
-    if len(str(candidate)) <= MAX_SOCKET_PATH:
-        return str(candidate)
-    folder = Path(tempfile.gettempdir()) / f"robotlab-{os.getuid()}"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    return str(folder / (connection_file.stem + ".sock"))
-
-
-def kernel_id_of(connection_file: str | os.PathLike) -> str:
-    """The Jupyter server's kernel id from a connection file name (``kernel-<id>.json``)."""
-    stem = Path(connection_file).stem
-    return stem[len("kernel-"):] if stem.startswith("kernel-") else ""
+    """Where the kernel with this connection file listens: ``.../kernel-<id>.robotlab.sock``
+    (or a private folder in the temporary directory when that path is too long)."""
+    return _kernel_socket_path(connection_file, ".robotlab.sock")
 
 
 def parse_request(line: bytes) -> dict:

@@ -51,19 +51,20 @@ MAX_SOCKET_PATH = 100
 MAX_NAME_CHARS = 64
 
 
-def socket_path(connection_file: str | os.PathLike) -> str:
-    """Where the relay listener of the kernel with this connection file listens.
+def socket_path(connection_file: str | os.PathLike, suffix: str = ".relay.sock") -> str:
+    """Where a listener of the kernel with this connection file listens (owner-only socket).
 
-    ``.../kernel-<id>.json`` -> ``.../kernel-<id>.relay.sock``; if that path is too
-    long for a Unix socket, a private folder in the temporary directory is used.
+    ``.../kernel-<id>.json`` -> ``.../kernel-<id><suffix>`` (the relay's ``.relay.sock``;
+    the live view's control listener uses ``.robotlab.sock``); if that path is too long
+    for a Unix socket, a private folder in the temporary directory is used.
     """
     connection_file = Path(connection_file)
-    candidate = connection_file.with_name(connection_file.stem + ".relay.sock")
+    candidate = connection_file.with_name(connection_file.stem + suffix)
     if len(str(candidate)) <= MAX_SOCKET_PATH:
         return str(candidate)
     folder = Path(tempfile.gettempdir()) / f"robotlab-{os.getuid()}"
     folder.mkdir(mode=0o700, exist_ok=True)
-    return str(folder / (connection_file.stem + ".relay.sock"))
+    return str(folder / (connection_file.stem + suffix))
 
 
 def kernel_id_of(connection_file: str | os.PathLike) -> str:
