@@ -25,7 +25,6 @@ import logging
 import time
 from typing import Protocol
 
-from bumble import hci
 from bumble.core import UUID, AdvertisingData, BaseBumbleError
 from bumble.device import Connection, Device
 from bumble.gatt import Characteristic, CharacteristicValue, Service
@@ -40,6 +39,7 @@ from ..lwp3 import (HUB_CHARACTERISTIC_UUID, HUB_SERVICE_UUID, EndState, ErrorCo
                     encode, encode_version)
 from ..lwp3.constants import LWP_VERSION_BCD, MAX_NAME_SIZE, IoType
 from ..lwp3.devices import LEGO_COLOURS, TACHO_MOTORS
+from .peripheral import drop_link
 from .radio import VirtualRadio
 
 logger = logging.getLogger(__name__)
@@ -205,14 +205,7 @@ class VirtualHub:
         await self.radio.remove_device(device)
 
     async def _drop_link(self) -> None:
-        connection = self._connection
-        if connection is None:
-            return
-        try:
-            await connection.disconnect(hci.HCI_REMOTE_USER_TERMINATED_CONNECTION_ERROR)
-        except BaseBumbleError:
-            if self._connection is connection:
-                raise
+        await drop_link(self)
 
     def _on_connection(self, connection: Connection) -> None:
         self._connection = connection

@@ -320,15 +320,7 @@ class NusPeripheral:
                 self._in_flight = None
 
     async def _drop_link(self) -> None:
-        connection = self._connection
-        if connection is None:
-            return
-        try:
-            await connection.disconnect(hci.HCI_REMOTE_USER_TERMINATED_CONNECTION_ERROR)
-        except BaseBumbleError:
-            if self._connection is connection:
-                raise
-            # else the central disconnected first: the link is down either way
+        await drop_link(self)
 
     def _run_callback(self, callback: Callable[..., object] | None, *args: object) -> None:
         if callback is None:
@@ -345,3 +337,19 @@ def _battery_byte(percent: int) -> int:
     if not 0 <= percent <= 100:
         raise ValueError(f"a battery level is 0-100 %, not {percent}")
     return int(percent)
+
+
+async def drop_link(peripheral) -> None:
+    """Disconnect the central of a virtual peripheral (anything with a ``_connection``), if any.
+
+    Example: ``await drop_link(self)`` in a peripheral's stop().
+    """
+    connection = peripheral._connection
+    if connection is None:
+        return
+    try:
+        await connection.disconnect(hci.HCI_REMOTE_USER_TERMINATED_CONNECTION_ERROR)
+    except BaseBumbleError:
+        if peripheral._connection is connection:
+            raise
+        # else the central disconnected first: the link is down either way

@@ -20,8 +20,6 @@ import json
 import math
 import os
 import stat
-import sys
-from pathlib import Path
 
 import pytest
 from tornado.httpclient import HTTPClientError
@@ -31,10 +29,6 @@ from ble_bridge import StopAll, decode
 from ble_bridge.virtual import VirtualRadio
 from robotlab.emulate import start_virtual_robots, stop_virtual_robots
 
-# The harnesses start the real Jupyter server; import them from the repository root.
-_REPO = str(Path(__file__).resolve().parents[2])
-if _REPO not in sys.path:
-    sys.path.insert(0, _REPO)
 from tests.browser.harness import start_jupyter_server  # noqa: E402
 from tests.ble_bridge.relay_harness import (  # noqa: E402
     MINT, SETUP, Kernel, Tab, closed_with, drive, error_of, log_in, on_radio, panel_of,

@@ -54,6 +54,7 @@ from .harness import (  # noqa: F401 - re-exported for the test modules
     new_context,
     notebook_state,
     open_notebook,
+    recorded_page,
     run_cell,
     save_screenshot,
     start_jupyter_server,
@@ -101,18 +102,9 @@ def page(browser, jupyter_server, artifacts_dir, request):
     Afterwards the context is closed and every kernel shut down. If the test failed, a
     screenshot and the page's console log are saved to the artifacts dir.
     """
-    context = new_context(browser)
-    new_page = context.new_page()
-    console = collect_console(new_page)
     try:
-        yield new_page
+        with recorded_page(browser, request, artifacts_dir) as new_page:
+            yield new_page
     finally:
-        report = getattr(request.node, "_browser_report_call", None)
-        if report is not None and report.failed:
-            stem = _artifact_name(request.node.name) + "-failed"
-            save_screenshot(new_page, stem, artifacts_dir)
-            (artifacts_dir / f"{stem}-console.log").write_text(
-                "\n".join(console) + "\n", encoding="utf-8")
-        context.close()
         jupyter_server.check_alive()
         jupyter_server.shutdown_kernels()

@@ -326,6 +326,28 @@ def new_context(browser):
     return context
 
 
+@contextmanager
+def recorded_page(browser, request, artifacts_dir: Path) -> Iterator[Any]:
+    """A fresh page in its own context (:func:`new_context`), closed afterwards.
+
+    If the test (``request``, the fixture's) failed, a screenshot and the page's console log
+    are saved to ``artifacts_dir`` first.
+    """
+    context = new_context(browser)
+    page = context.new_page()
+    console = collect_console(page)
+    try:
+        yield page
+    finally:
+        report = getattr(request.node, "_browser_report_call", None)
+        if report is not None and report.failed:
+            stem = _artifact_name(request.node.name) + "-failed"
+            save_screenshot(page, stem, artifacts_dir)
+            (artifacts_dir / f"{stem}-console.log").write_text("\n".join(console) + "\n",
+                                                              encoding="utf-8")
+        context.close()
+
+
 def collect_console(page) -> list[str]:
     """A list that fills with the page's console messages and uncaught errors."""
     console: list[str] = []

@@ -25,10 +25,9 @@ from robotlab.emulate import start_virtual_robots, stop_virtual_robots
 
 from .fake_bluetooth import (BLOCKED_BY_POLICY, CANCELLED, PERMISSIONS_POLICY, FakeBluetooth,
                              robot_state)
-from .harness import (CHROMIUM, CHROMIUM_ARGS, _artifact_name, cell_output_locator,
-                      collect_console, new_context, open_notebook, run_cell, save_screenshot,
-                      start_jupyter_server, wait_for_kernel_idle, wait_for_state,
-                      write_notebook)
+from .harness import (CHROMIUM, CHROMIUM_ARGS, cell_output_locator, new_context, open_notebook,
+                      recorded_page, run_cell, save_screenshot, start_jupyter_server,
+                      wait_for_kernel_idle, wait_for_state, write_notebook)
 
 STOP_FRAME = encode(StopAll(), 0)
 DA, EN = labels("da"), labels("en")
@@ -77,19 +76,8 @@ def bluetooth(radio):
 @pytest.fixture
 def bt_page(bt_browser, relay_server, artifacts_dir, request):
     """A fresh page (no fake yet: install one before opening a notebook)."""
-    context = new_context(bt_browser)
-    page = context.new_page()
-    console = collect_console(page)
-    try:
+    with recorded_page(bt_browser, request, artifacts_dir) as page:
         yield page
-    finally:
-        report = getattr(request.node, "_browser_report_call", None)
-        if report is not None and report.failed:
-            stem = _artifact_name(request.node.name) + "-failed"
-            save_screenshot(page, stem, artifacts_dir)
-            (artifacts_dir / f"{stem}-console.log").write_text("\n".join(console) + "\n",
-                                                              encoding="utf-8")
-        context.close()
         relay_server.check_alive()
         relay_server.shutdown_kernels()
 

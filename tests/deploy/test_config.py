@@ -1,12 +1,10 @@
 """The hub's configuration as built from settings (the running hub is in test_hub.py)."""
 
-import sys
 from pathlib import Path
 
 from traitlets.config import Config
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-sys.path.insert(0, str(DEPLOY))
 
 from robotlab_hub.config import configure  # noqa: E402
 from robotlab_hub.settings import HubSettings  # noqa: E402

@@ -19,9 +19,6 @@ from pathlib import Path
 import nbformat
 import pytest
 
-_REPO = str(Path(__file__).resolve().parents[2])
-if _REPO not in sys.path:
-    sys.path.insert(0, _REPO)
 
 from grading.course import init_course  # noqa: E402
 from tests.deploy.hub_harness import DEPLOY, SchoolHub, deploy_env, pupil_python  # noqa: E402

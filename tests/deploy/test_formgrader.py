@@ -6,16 +6,12 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 import requests
 
-_REPO = str(Path(__file__).resolve().parents[2])
-if _REPO not in sys.path:
-    sys.path.insert(0, _REPO)
 
 from tests.deploy.hub_harness import SchoolHub  # noqa: E402
 

@@ -13,7 +13,6 @@ import os
 import pwd
 import stat
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,9 +20,6 @@ import pytest
 import requests
 import websocket
 
-_REPO = str(Path(__file__).resolve().parents[2])
-if _REPO not in sys.path:
-    sys.path.insert(0, _REPO)
 
 from robotlab.i18n import message  # noqa: E402
 from tests.deploy.hub_harness import (DEPLOY, Browser, SchoolHub, pupil_python,  # noqa: E402
@@ -100,7 +96,7 @@ def test_only_root_may_make_accounts(school):
     done = run_as(school.pupils[0], pupil_python(), "-c",
                   "import sys; sys.path[:0] = sys.argv[1:3]; "
                   "from robotlab_hub.users import main; sys.exit(main(['add', 'x.csv']))",
-                  str(DEPLOY), _REPO)
+                  str(DEPLOY), str(DEPLOY.parent))
     assert done.returncode == 1
     assert done.stderr.strip() == message("hub_needs_root", lang="da",
                                           command="python -m robotlab_hub.users add x.csv")

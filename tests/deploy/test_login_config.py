@@ -3,14 +3,12 @@ the configuration is built, oauthenticator's own classes are made from it, and t
 mapping is run on answers shaped like the providers'."""
 
 import asyncio
-import sys
 from pathlib import Path
 
 import pytest
 from traitlets.config import Config
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-sys.path.insert(0, str(DEPLOY))
 
 from robotlab_hub.auth import GoogleWorkspaceAuthenticator, UniLoginAuthenticator  # noqa: E402
 from robotlab_hub.config import configure  # noqa: E402

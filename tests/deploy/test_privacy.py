@@ -24,15 +24,10 @@ from pathlib import Path
 import pytest
 import requests
 
-_REPO = str(Path(__file__).resolve().parents[2])
-if _REPO not in sys.path:
-    sys.path.insert(0, _REPO)
 
 from robotlab.i18n import message  # noqa: E402
 from tests.deploy.hub_harness import DEPLOY, SchoolHub, deploy_env, free_port  # noqa: E402
 
-if str(DEPLOY) not in sys.path:
-    sys.path.insert(0, str(DEPLOY))
 from robotlab_hub.courses import prepare_exchange  # noqa: E402
 
 EXPERIMENT_CELL = ('from robotlab import Robot, Experiment, set_language\nset_language("en")\n'

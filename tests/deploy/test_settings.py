@@ -1,12 +1,10 @@
 """The school's settings file: the documented example is the defaults; typos are refused."""
 
-import sys
 from pathlib import Path
 
 import pytest
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-sys.path.insert(0, str(DEPLOY))
 
 from robotlab_hub.settings import Course, HubSettings, load  # noqa: E402
 

@@ -13,21 +13,15 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-_REPO = str(Path(__file__).resolve().parents[2])
-if _REPO not in sys.path:
-    sys.path.insert(0, _REPO)
 
 from tests.deploy.hub_harness import DEPLOY, SchoolHub, deploy_env, pupil_python  # noqa: E402
 from tests.deploy.test_hub import LESSON_CELL  # noqa: E402
 
-if str(DEPLOY) not in sys.path:
-    sys.path.insert(0, str(DEPLOY))
 from robotlab_hub.settings import load  # noqa: E402
 from robotlab_hub.spawner import proxy_command  # noqa: E402
 

@@ -16,14 +16,12 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+
 from tests.firmware import make_vectors  # noqa: E402
 
 FIRMWARE = ROOT / "firmware" / "microbit"

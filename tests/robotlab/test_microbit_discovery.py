@@ -18,36 +18,28 @@ from bleak import BleakClient, BleakScanner
 
 from ble_bridge import Hello
 from ble_bridge.gatt import NUS_SERVICE_UUID, microbit_name
-from ble_bridge.transport import RobotLink, robot_name
-from ble_bridge.virtual import VirtualRadio, backends
+from ble_bridge.transport import robot_name
+from ble_bridge.virtual import backends
 from ble_bridge.virtual.peripheral import microbit_advertising_data
-from robotlab import Robot, RobotLabError
-from robotlab.backends import bluetooth
-from robotlab.emulate import VirtualRobot, _Ticker, start_virtual_robots, stop_virtual_robots
+from robotlab import RobotLabError
+from robotlab.emulate import VirtualRobot, _Ticker
 from robotlab.errors import RobotConnectionError
 from simulator import World, load_arena, load_profile
+from tests.robotlab.virtual_room import Room
 
 DANISH = re.compile(r"\b(Skriv|skriv|fx|Tjek|Der er ingen)\b")
 ENGLISH = re.compile(r"\b(Type|type|for example|Check|There is no)\b")
 
 
-class Room:
-    """A virtual radio with RobotLab-XX robots and micro:bits, torn down in order."""
+class MicrobitRoom(Room):
+    """The Bluetooth tests' room, with micro:bits beside the RobotLab-XX robots."""
 
     def __init__(self, monkeypatch):
-        self.radio = VirtualRadio()
-        self.robots = []
-        self.closables = []
+        super().__init__(monkeypatch)
         self._ticker = _Ticker()
-        bluetooth.use_bleak_backends(*backends(self.radio))
-        # Virtual robots advertise every 0.1 s: short scans hear them all.
-        monkeypatch.setattr(bluetooth, "SCAN_S", 0.5)
-        monkeypatch.setattr(bluetooth, "FIND_S", 1.0)
 
     def robotlab(self, count=1, **options):
-        robots = start_virtual_robots(self.radio, count, noise=False, **options)
-        self.robots += robots
-        return robots
+        return self.start(count, **options)
 
     def microbit(self, letters, robot_id):
         """A micro:bit car called "BBC micro:bit [letters]" whose INFO says ``robot_id``."""
@@ -61,28 +53,10 @@ class Room:
         self.robots.append(robot)
         return robot
 
-    def robot(self, *args, **kwargs) -> Robot:
-        robot = Robot(*args, **kwargs)
-        self.closables.append(robot)
-        return robot
-
-    def link(self) -> RobotLink:
-        link = RobotLink(scanner_backend=backends(self.radio)[0],
-                         client_backend=backends(self.radio)[1])
-        self.closables.append(link)
-        return link
-
-    def close(self):
-        for closable in self.closables:
-            closable.close()
-        stop_virtual_robots(self.robots)
-        self.radio.close()
-        bluetooth.use_bleak_backends(None, None)
-
 
 @pytest.fixture
 def room(monkeypatch):
-    room = Room(monkeypatch)
+    room = MicrobitRoom(monkeypatch)
     yield room
     room.close()
 
