@@ -101,7 +101,7 @@ def _add_course_commands(commands) -> None:
                         help="a source notebook, a lesson folder, or RobotLab's lesson number "
                              "/ en notesbog, en mappe eller RobotLabs lektionsnummer (1-8)")
     lesson.add_argument("--name", "--navn", default=None)
-    lesson.add_argument("--language", "--sprog", default=None, choices=("da", "en"),
+    lesson.add_argument("--language", "--sprog", default=None,
                         help="the language of a two-language lesson / sproget (default: "
                              "ROBOTLAB_LANG or da)")
     report = actions.add_parser("report", parents=[where],

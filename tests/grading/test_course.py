@@ -290,6 +290,10 @@ def test_add_lesson_takes_robotlabs_lessons_in_one_language_without_the_teacher_
 def test_add_lesson_of_a_language_that_does_not_exist(course, lang, capsys):
     assert course_cmd("add-lesson", "1", "--course", course) == 0
     capsys.readouterr()
+    # From the command line: the same short message, not argparse's English one.
+    assert course_cmd("add-lesson", "2", "--sprog", "de", "--course", course) == 2
+    assert capsys.readouterr().err.strip() == message(
+        "course_lesson_bad_language", language="de", languages="da, en")
     from grading.course import CourseError, add_lesson
     with pytest.raises(CourseError) as raised:
         add_lesson(course, 1, language="de")
