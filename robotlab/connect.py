@@ -6,9 +6,13 @@ under the cell. In the browser (``static/connect.js``) the pupil clicks
 **Forbind** / **Connect**; the panel asks Chrome for the robot with Web
 Bluetooth, connects to it, opens the relay's WebSocket on the Jupyter server,
 pairs with the kernel using the one-time ``token`` and from then on carries
-the RobotLab protocol's bytes both ways. It shows the robot's name, its
-battery and the state of the link, and a red Stop button that writes STOP_ALL
-(``stop_frame``) to the robot straight from the browser.
+the robot's bytes both ways: the RobotLab protocol over the Nordic UART
+Service, or LEGO Wireless Protocol 3.0 over a LEGO hub's Hub Service
+(``kinds`` says which the chooser lists). It shows the robot's name, its
+battery and the state of the link, and a red Stop button that writes the
+robot's stop straight from the browser: STOP_ALL (``stop_frame``) to a
+RobotLab robot, StartPower(0) per motor to a LEGO hub (the kernel sends those
+frames once the hub has reported its motors).
 
 The kernel side only makes the panel; everything it does happens in the page,
 so it keeps working while the pupil's cell runs. Its texts come from the
@@ -57,7 +61,9 @@ class ConnectPanel(anywidget.AnyWidget):
 
     ``kernel_id`` is the Jupyter server's id of this kernel (the WebSocket's address),
     ``token`` the one-time pairing token, ``wanted`` the robot name the pupil's code asked
-    for (or None), ``stop_frame`` the bytes of a STOP_ALL frame.
+    for (or None), ``stop_frame`` the bytes of a STOP_ALL frame, ``kinds`` the robots
+    Chrome's chooser lists: ``"robotlab"`` (RobotLab robots, micro:bits) and/or ``"lego"``
+    (LEGO hubs).
 
     Example (what the relay does for ``Robot("ble")``)::
 
@@ -74,12 +80,13 @@ class ConnectPanel(anywidget.AnyWidget):
     wanted = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     #: STOP_ALL as a hex string, e.g. "042200a1".
     stop_frame = traitlets.Unicode("").tag(sync=True)
+    kinds = traitlets.List(traitlets.Unicode(), default_value=["robotlab"]).tag(sync=True)
     labels = traitlets.Dict().tag(sync=True)
 
     def __init__(self, *, kernel_id: str, token: str, wanted: str | None, stop_frame: bytes,
-                 **kwargs):
+                 kinds=("robotlab",), **kwargs):
         super().__init__(kernel_id=kernel_id, token=token, wanted=wanted,
-                         stop_frame=bytes(stop_frame).hex(),
+                         stop_frame=bytes(stop_frame).hex(), kinds=list(kinds),
                          labels=kwargs.pop("labels", None) or labels(), **kwargs)
 
     def __repr__(self) -> str:

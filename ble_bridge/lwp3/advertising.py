@@ -58,10 +58,15 @@ class HubAdvertisement:
             return f"0x{self.hub_kind:02X}"
 
 
+def offers_hub_service(service_uuids) -> bool:
+    """Whether an advertisement names the LEGO Hub Service."""
+    return HUB_SERVICE_UUID in [str(uuid).lower() for uuid in service_uuids]
+
+
 def hub_advertisement(service_uuids, manufacturer_data: dict[int, bytes]) -> HubAdvertisement | None:
     """The hub's manufacturer data if an advertisement is a LWP3 hub's, else None."""
     data = manufacturer_data.get(LEGO_COMPANY_ID)
-    if data is None or HUB_SERVICE_UUID not in [str(uuid).lower() for uuid in service_uuids]:
+    if data is None or not offers_hub_service(service_uuids):
         return None
     try:
         return HubAdvertisement.from_bytes(bytes(data))

@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 from bleak import BleakClient, BleakScanner
 from bleak.exc import BleakError
 
-from .advertising import hub_advertisement
+from .advertising import hub_advertisement, offers_hub_service
 from .constants import (HUB_CHARACTERISTIC_UUID, EndState, ErrorCode, Feedback, HubProperty,
                         IoEvent, PropertyOperation)
 from .devices import SensorMode
@@ -63,10 +63,15 @@ class HubLinkError(Exception):
 
 
 class FoundHub(NamedTuple):
-    """A hub heard while scanning: its name, its kind (``HubKind``) and its address."""
+    """A hub heard while scanning: its name, its kind (``HubKind``) and its address.
+
+    The kind is None when the advertisement names the hub service without LEGO's
+    manufacturer data (a hub reached through the browser relay: Web Bluetooth does not
+    pass advertisements on); ``connect`` then asks the hub (System Type ID).
+    """
 
     name: str
-    kind: int
+    kind: int | None
     address: str
 
 
@@ -235,9 +240,10 @@ class HubLink:
         def detected(device, advertisement) -> None:
             hub = hub_advertisement(advertisement.service_uuids, advertisement.manufacturer_data)
             name = advertisement.local_name or device.name
-            if hub is None or not name:
+            if not name or (hub is None and not offers_hub_service(advertisement.service_uuids)):
                 return
-            found[device.address] = (FoundHub(name, hub.hub_kind, device.address), device)
+            kind = None if hub is None else hub.hub_kind
+            found[device.address] = (FoundHub(name, kind, device.address), device)
             if wanted is not None and name == wanted:
                 done.set()
 
@@ -279,11 +285,14 @@ class HubLink:
         except (BleakError, TimeoutError) as error:
             self._set_state("idle")
             raise HubLinkError("connect_failed", detail=str(error)) from None
-        self.name, self.kind = hub.name, hub.kind
         # The hub reports every attached device once notifications are on.
         await asyncio.sleep(ATTACH_WAIT_S)
+        kind = hub.kind
+        if kind is None:
+            kind = await self._property(HubProperty.SYSTEM_TYPE_ID)
+        self.name, self.kind = hub.name, kind
         battery = await self._property(HubProperty.BATTERY_VOLTAGE, enable_updates=True)
-        return HubInfo(hub.name, hub.kind, battery)
+        return HubInfo(hub.name, kind, battery)
 
     async def _property(self, prop: HubProperty, *, enable_updates: bool = False):
         self._properties.pop(prop, None)

@@ -6,12 +6,23 @@
     link.connect("RobotLab-07")
 
 The scanner "sees" the robots that paired tabs hold connected and no client
-uses (as a real robot advertises only while no central is connected). The
-client offers the robot's Nordic UART Service as the panel found it: RX is
-written (each write becomes one binary WebSocket message, which the panel
-writes with ``writeValueWithoutResponse``), TX notifies (each binary message
-from the tab is one notification). Web Bluetooth does not tell the page the
-ATT MTU, so the client reports the minimum (23): frames stay within 20 bytes.
+uses (as a real robot advertises only while no central is connected), each
+advertising the one service its tab holds it by. The client offers that
+service as the panel found it:
+
+- a RobotLab robot's Nordic UART Service: RX is written (each write becomes
+  one binary WebSocket message, which the panel writes with
+  ``writeValueWithoutResponse``), TX notifies (each binary message from the
+  tab is one notification);
+- a LEGO hub's LWP3 Hub Service: its one characteristic is written and
+  notifies. Web Bluetooth does not pass LEGO's manufacturer data on, so the
+  advertisement names the service only and ``HubLink`` asks the hub its kind.
+  A hub reports its attached devices once, when notifications are switched
+  on, and the panel switched them on before it paired: ``start_notify`` asks
+  the panel (``resend_attached``) to send those reports again.
+
+Web Bluetooth does not tell the page the ATT MTU, so the client reports the
+minimum (23): frames stay within 20 bytes.
 
 A lost link for RobotLink is any of: the tab reports ``gatt disconnected``,
 its WebSocket closes (tab closed or reloaded), or the kernel socket breaks.
@@ -21,7 +32,10 @@ resume token) makes the robot visible again, so RobotLink's reconnect finds it.
 The panel shows whether the robot moves: the client reads the frames it
 relays (never changing them) and tells the tab ``status`` "moving" when a
 move, turn or drive goes out and "ready" when the robot reports the last one
-done or a stop goes out; "lost" when the kernel lets go of the robot.
+done or a stop goes out; "lost" when the kernel lets go of the robot. For a
+LEGO hub it also tells the tab the hub's battery (``battery``, from the hub's
+property updates) and what its Stop button writes (``stop``: StartPower(0),
+braking, on every motor port the hub reported): the hub has no Stop of its own.
 
 Callbacks come from the listener's thread and are posted to the loop that
 connected the client, where bleak expects them.
@@ -44,9 +58,13 @@ from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
 from bleak.exc import BleakDeviceNotFoundError, BleakError
 
 from ..gatt import NUS_RX_UUID, NUS_SERVICE_UUID, NUS_TX_UUID
+from ..lwp3 import messages as lwp3
+from ..lwp3.constants import (HUB_CHARACTERISTIC_UUID, Feedback, HubProperty, IoEvent,
+                              PropertyOperation)
+from ..lwp3.devices import TACHO_MOTORS
 from ..messages import Decoded, Done, Drive, MoveStraight, Stop, StopAll, Turn
 from ..reader import FrameReader
-from .kernel import RelayListener
+from .kernel import LWP3_SERVICE, RelayListener
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +74,8 @@ ATT_HEADER_SIZE = 3
 #: The signal strength reported for a robot a tab holds (it is next to the pupil).
 RSSI = -50
 _SERVICE_HANDLE, _RX_HANDLE, _TX_HANDLE = 1, 3, 5
+#: The LEGO Hub Characteristic's handle: written and notifying.
+_HUB_HANDLE = 3
 
 
 def backends(listener: RelayListener) -> tuple[type[RelayBleakScanner], type[RelayBleakClient]]:
@@ -100,10 +120,11 @@ class RelayBleakScanner(BaseBleakScanner):
             self._unwatch = None
 
     def _deliver(self, name: str) -> None:
-        if self._unwatch is None:
-            return      # stopped since
+        service = self._bound_listener.service_of(name)
+        if self._unwatch is None or service is None:
+            return      # stopped since, or the tab is gone
         adv = AdvertisementData(local_name=name, manufacturer_data={}, service_data={},
-                                service_uuids=[NUS_SERVICE_UUID], tx_power=None, rssi=RSSI,
+                                service_uuids=[service], tx_power=None, rssi=RSSI,
                                 platform_data=())
         if not self.is_allowed_uuid(adv.service_uuids):
             return
@@ -131,7 +152,8 @@ class RelayBleakClient(BaseBleakClient):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sink: _Sink | None = None
         self._notify: NotifyCallback | None = None
-        self._motion = _MotionWatch()
+        self._hub = False
+        self._motion: _MotionWatch | _HubWatch = _MotionWatch()
 
     @property
     def name(self) -> str:
@@ -156,8 +178,11 @@ class RelayBleakClient(BaseBleakClient):
             raise BleakDeviceNotFoundError(
                 self.address, f"no browser tab holds {self.address} connected")
         self._sink = sink
-        self._motion = _MotionWatch()
-        self.services = _nus_services(lambda: RELAY_MTU - ATT_HEADER_SIZE)
+        self._hub = self._bound_listener.service_of(self.address) == LWP3_SERVICE
+        self._motion = _HubWatch() if self._hub else _MotionWatch()
+        max_write_size = lambda: RELAY_MTU - ATT_HEADER_SIZE  # noqa: E731
+        self.services = _hub_services(max_write_size) if self._hub else \
+            _nus_services(max_write_size)
 
     async def disconnect(self) -> None:
         sink = self._sink
@@ -180,21 +205,24 @@ class RelayBleakClient(BaseBleakClient):
     async def write_gatt_char(self, characteristic: BleakGATTCharacteristic,
                               data: SizedBuffer, response: bool) -> None:
         sink = self._sink
-        if characteristic.handle != _RX_HANDLE:
+        if characteristic.handle != (_HUB_HANDLE if self._hub else _RX_HANDLE):
             raise BleakError(f"characteristic {characteristic.uuid} is not writable")
         if sink is None or not self._bound_listener.send(self.address, sink, bytes(data)):
             raise BleakError(f"{self.address}: not connected")
-        self._tell_status(self._motion.sent(bytes(data)))
+        self._tell(self._motion.sent(bytes(data)))
 
     async def write_gatt_descriptor(self, descriptor: BleakGATTDescriptor, data: SizedBuffer) -> None:
         raise BleakError("the relay carries the UART only; descriptors are the browser's")
 
     async def start_notify(self, characteristic: BleakGATTCharacteristic,
                            callback: NotifyCallback, **kwargs: Any) -> None:
-        if characteristic.handle != _TX_HANDLE:
+        if characteristic.handle != (_HUB_HANDLE if self._hub else _TX_HANDLE):
             raise BleakError(f"characteristic {characteristic.uuid} does not notify")
         # The panel started TX notifications before it paired.
         self._notify = callback
+        if self._hub:
+            # ... so the hub's attached-device reports went to the panel alone.
+            self._bound_listener.tell(self.address, {"type": "resend_attached"})
 
     async def stop_notify(self, characteristic: BleakGATTCharacteristic) -> None:
         self._notify = None
@@ -204,11 +232,11 @@ class RelayBleakClient(BaseBleakClient):
     def _received(self, sink: _Sink, data: bytes) -> None:
         if sink is self._sink and self._notify is not None:
             self._notify(bytearray(data))
-            self._tell_status(self._motion.received(data))
+            self._tell(self._motion.received(data))
 
-    def _tell_status(self, state: str | None) -> None:
-        if state is not None:
-            self._bound_listener.tell(self.address, {"type": "status", "state": state})
+    def _tell(self, messages: list[dict]) -> None:
+        for message in messages:
+            self._bound_listener.tell(self.address, message)
 
     def _lost(self, sink: _Sink) -> None:
         if sink is not self._sink:
@@ -232,14 +260,18 @@ class _Sink:
         _post(self._client._loop, self._client._lost, self)
 
 
+def _status(state: str | None) -> list[dict]:
+    return [] if state is None else [{"type": "status", "state": state}]
+
+
 class _MotionWatch:
-    """Whether the robot moves, read from the frames relayed; a new state or None."""
+    """Whether a RobotLab robot moves, read from the frames relayed: the messages for the tab."""
 
     def __init__(self) -> None:
         self._to_robot, self._from_robot = FrameReader(), FrameReader()
         self._moving_seq: int | None = None
 
-    def sent(self, data: bytes) -> str | None:
+    def sent(self, data: bytes) -> list[dict]:
         state = None
         for item in self._to_robot.feed(data):
             if not isinstance(item, Decoded):
@@ -251,15 +283,106 @@ class _MotionWatch:
                 self._moving_seq = item.seq
             elif isinstance(message, (Stop, StopAll, Drive)) and self._moving_seq is not None:
                 self._moving_seq, state = None, "ready"
-        return state
+        return _status(state)
 
-    def received(self, data: bytes) -> str | None:
+    def received(self, data: bytes) -> list[dict]:
         for item in self._from_robot.feed(data):
             if (isinstance(item, Decoded) and isinstance(item.message, Done)
                     and item.seq == self._moving_seq):
                 self._moving_seq = None
-                return "ready"
-        return None
+                return _status("ready")
+        return []
+
+
+def hub_stop_frames(motor_ports) -> list[str]:
+    """What the panel's Stop writes to a LEGO hub: StartPower(0) (brake) per motor port, as hex,
+    without feedback (no command of the kernel's waits for it)."""
+    return [lwp3.encode(lwp3.PortOutputCommand(port, lwp3.start_power(0), feedback=False)).hex()
+            for port in sorted(motor_ports)]
+
+
+def _runs_motor(command) -> bool | None:
+    """Whether a motor sub-command makes the motor turn (True), stops it (False), or neither."""
+    if isinstance(command, lwp3.StartSpeed):
+        return command.speed != 0
+    if isinstance(command, (lwp3.StartSpeedForTime, lwp3.StartSpeedForDegrees,
+                            lwp3.StartSpeedForDegrees2, lwp3.GotoAbsolutePosition)):
+        return True
+    if isinstance(command, lwp3.WriteDirectModeData) and command.mode == 0 and len(command.data) == 1:
+        return command.data[0] not in (0, 127)      # StartPower: 0 brakes, 127 floats
+    return None
+
+
+class _HubWatch:
+    """What a LEGO hub does, read from the LWP3 messages relayed: the messages for the tab.
+
+    Every write and every notification is one whole LWP3 message (3.1).
+    """
+
+    def __init__(self) -> None:
+        self._motors: set[int] = set()         # ports with a motor attached
+        self._moving: set[int] = set()         # motor ports told to turn, not yet idle
+
+    def _becomes(self, was_moving: bool) -> list[dict]:
+        if bool(self._moving) != was_moving:
+            return _status("moving" if self._moving else "ready")
+        return []
+
+    def sent(self, data: bytes) -> list[dict]:
+        try:
+            message = lwp3.decode(data)
+        except lwp3.LwpError:
+            return []
+        if not isinstance(message, lwp3.PortOutputCommand) or message.port not in self._motors:
+            return []
+        was_moving = bool(self._moving)
+        runs = _runs_motor(message.command)
+        if runs:
+            self._moving.add(message.port)
+        elif runs is False:
+            self._moving.discard(message.port)
+        return self._becomes(was_moving)
+
+    def received(self, data: bytes) -> list[dict]:
+        try:
+            message = lwp3.decode(data)
+        except lwp3.LwpError:
+            return []
+        if isinstance(message, lwp3.HubAttachedIo):
+            motors = set(self._motors)
+            if message.event is not IoEvent.DETACHED and message.io_type in TACHO_MOTORS:
+                motors.add(message.port)
+            else:
+                motors.discard(message.port)
+            if motors == self._motors:
+                return []
+            self._motors = motors
+            return [{"type": "stop", "frames": hub_stop_frames(motors)}]
+        if (isinstance(message, lwp3.HubProperties)
+                and message.property is HubProperty.BATTERY_VOLTAGE
+                and message.operation is PropertyOperation.UPDATE):
+            try:
+                return [{"type": "battery", "percent": int(message.value)}]
+            except lwp3.LwpError:
+                return []
+        if isinstance(message, lwp3.PortOutputCommandFeedback):
+            was_moving = bool(self._moving)
+            for port, bits in message.entries:
+                if bits & Feedback.IDLE:
+                    self._moving.discard(port)
+            return self._becomes(was_moving)
+        return []
+
+
+def _hub_services(max_write_size: Callable[[], int]) -> BleakGATTServiceCollection:
+    """The LEGO Hub Service as the panel holds it: one characteristic, written and notifying."""
+    collection = BleakGATTServiceCollection()
+    service = BleakGATTService(None, _SERVICE_HANDLE, LWP3_SERVICE)
+    collection.add_service(service)
+    collection.add_characteristic(BleakGATTCharacteristic(
+        None, _HUB_HANDLE, HUB_CHARACTERISTIC_UUID, ["write", "write-without-response", "notify"],
+        max_write_size, service))
+    return collection
 
 
 def _nus_services(max_write_size: Callable[[], int]) -> BleakGATTServiceCollection:

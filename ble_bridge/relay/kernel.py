@@ -13,7 +13,10 @@ big-endian length + payload (docs/relay.md, "Kernel socket").
 A connection must begin with ``pair`` and a valid token: a pairing token
 (single use, valid ``PAIRING_TOKEN_TTL_S``) or a resume token (single use;
 each pairing hands out a new one). Otherwise the listener answers
-``refused`` and closes the connection. One paired tab per robot name.
+``refused`` and closes the connection. One paired tab per robot name. The
+``pair`` message names the GATT service the tab uses: the Nordic UART Service
+of a RobotLab robot (the default) or the LEGO Hub Service of a LWP3 hub
+(``SERVICES``); ``service_of(name)`` tells which.
 
 The listener's own thread runs an asyncio loop that owns every socket. Other
 threads (the bleak backend's loop, the pupil's main thread) reach it through
@@ -36,6 +39,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from ..gatt import NUS_SERVICE_UUID
+from ..lwp3.constants import HUB_SERVICE_UUID
+
 logger = logging.getLogger(__name__)
 
 #: Seconds a pairing token stays valid.
@@ -49,6 +55,10 @@ MAX_MESSAGE_BYTES = 64 * 1024
 MAX_SOCKET_PATH = 100
 #: Longest robot name accepted from a tab.
 MAX_NAME_CHARS = 64
+#: The GATT services a tab may hold a robot by: the Nordic UART Service (RobotLab robots,
+#: micro:bits) and the LEGO Hub Service (LWP3 hubs).
+NUS_SERVICE, LWP3_SERVICE = NUS_SERVICE_UUID, HUB_SERVICE_UUID
+SERVICES = (NUS_SERVICE, LWP3_SERVICE)
 
 
 def socket_path(connection_file: str | os.PathLike, suffix: str = ".relay.sock") -> str:
@@ -105,9 +115,10 @@ class Sink(Protocol):
 class _Tab:
     """One paired browser tab (listener loop)."""
 
-    def __init__(self, robot: str, writer: asyncio.StreamWriter):
+    def __init__(self, robot: str, writer: asyncio.StreamWriter, service: str = NUS_SERVICE):
         self.robot = robot
         self.writer = writer
+        self.service = service
         self.gatt_connected = True
         self.sink: Sink | None = None
 
@@ -174,14 +185,22 @@ class RelayListener:
             return sorted(name for name, tab in self._tabs.items()
                           if tab.gatt_connected and tab.sink is None)
 
-    def wait_paired(self, wanted: str | None = None, timeout: float | None = None) -> str | None:
-        """Block until a tab holds a robot (``wanted``, or any) free to use; its name, or None
-        after ``timeout`` seconds. Interruptible (KeyboardInterrupt) like any wait."""
+    def service_of(self, robot: str) -> str | None:
+        """The GATT service (``SERVICES``) by which a paired tab holds ``robot``, or None."""
+        with self._lock:
+            tab = self._tabs.get(robot)
+            return None if tab is None else tab.service
+
+    def wait_paired(self, wanted: str | None = None, timeout: float | None = None, *,
+                    services: tuple[str, ...] = SERVICES) -> str | None:
+        """Block until a tab holds a robot (``wanted``, or any) free to use by one of
+        ``services``; its name, or None after ``timeout`` seconds. Interruptible
+        (KeyboardInterrupt) like any wait."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._changed:
             while True:
                 free = [name for name, tab in self._tabs.items()
-                        if tab.gatt_connected and tab.sink is None
+                        if tab.gatt_connected and tab.sink is None and tab.service in services
                         and (wanted is None or name == wanted)]
                 if free:
                     return sorted(free)[0]
@@ -327,8 +346,11 @@ class RelayListener:
         token = request.get("token")
         device = request.get("device")
         name = device.get("name") if isinstance(device, dict) else None
+        service = str(device.get("service") or NUS_SERVICE).lower() \
+            if isinstance(device, dict) else None
         if (request.get("type") != "pair" or not isinstance(token, str)
-                or not isinstance(name, str) or not 0 < len(name) <= MAX_NAME_CHARS):
+                or not isinstance(name, str) or not 0 < len(name) <= MAX_NAME_CHARS
+                or service not in SERVICES):
             writer.write(text_frame({"type": "refused", "reason": "token"}))
             return None
         with self._lock:
@@ -346,7 +368,7 @@ class RelayListener:
                 # One live resume token per robot: the tab keeps only the newest.
                 self._resume = {t: robot for t, robot in self._resume.items() if robot != name}
                 self._resume[resume] = name
-                tab = self._tabs[name] = _Tab(name, writer)
+                tab = self._tabs[name] = _Tab(name, writer, service)
                 self._changed.notify_all()
         if reason is not None:
             writer.write(text_frame({"type": "refused", "reason": reason}))

@@ -32,7 +32,8 @@ def create_backend(kind: str | None, *, name=None, **options) -> Backend:
 
     None means "ble" when a robot ``name`` is given, else ``ROBOTLAB_ROBOT`` or
     "sim". ``options`` are the simulator's (arena, profile, noise, seed, world,
-    speedup); a Bluetooth robot takes its ``name`` and the ``profile``; a LEGO hub
+    speedup); a Bluetooth robot takes its ``name`` and the ``profile`` ("ble" opens a
+    LEGO hub when it finds one and no RobotLab robot); a LEGO hub
     its ``name``, a LEGO ``profile`` (any other means "the one for the hub's
     kind") and ``LEGO_OPTIONS``.
     """
@@ -49,8 +50,8 @@ def create_backend(kind: str | None, *, name=None, **options) -> Backend:
         from .simulated import SimulatorBackend
         return SimulatorBackend(**options)
     if ALIASES.get(kind_name) == "ble":
-        from .bluetooth import BluetoothBackend
-        return BluetoothBackend(name=name, profile=options["profile"])
+        from .bluetooth import open_ble
+        return open_ble(name=name, profile=options["profile"])
     if ALIASES.get(kind_name) == "lego":
         from .lego import LegoBackend
         return LegoBackend(name=name, profile=options.get("profile"),

@@ -108,18 +108,20 @@ def use_bleak_backends(scanner_backend: type | None, client_backend: type | None
 
 
 def show_connect_panel(*, kernel_id: str, token: str, wanted: str | None,
-                       stop_frame: bytes) -> None:
+                       stop_frame: bytes, kinds=("robotlab",)) -> None:
     """Show the Connect panel (``robotlab.connect.ConnectPanel``) under the running cell.
 
     The one place the relay path shows the panel; a test may replace it. Example::
 
         show_connect_panel(kernel_id="4f1c...", token=listener.mint_token(),
-                           wanted="RobotLab-07", stop_frame=STOP_ALL_FRAME)
+                           wanted="RobotLab-07", stop_frame=STOP_ALL_FRAME,
+                           kinds=("robotlab", "lego"))
     """
     from IPython.display import display
 
     from ..connect import ConnectPanel
-    display(ConnectPanel(kernel_id=kernel_id, token=token, wanted=wanted, stop_frame=stop_frame))
+    display(ConnectPanel(kernel_id=kernel_id, token=token, wanted=wanted, stop_frame=stop_frame,
+                         kinds=kinds))
 
 
 #: What the panel's Stop button writes to the robot: STOP_ALL, valid in any state.
@@ -139,18 +141,21 @@ class _Relay:
         self.listener.on_stopped(self.stop_requested.set)
         _forget_stop_before_each_cell(self.stop_requested)
 
-    def pair(self, wanted: str | None) -> str:
-        """The name of a robot a tab holds for us: one already connected (a re-run cell), or
-        the one the pupil connects in a new Connect panel."""
-        name = self.listener.wait_paired(wanted, 0)
-        if name is not None:
-            return name
-        show_connect_panel(kernel_id=self.kernel_id, token=self.listener.mint_token(),
-                           wanted=wanted, stop_frame=STOP_ALL_FRAME)
-        name = self.listener.wait_paired(None, PAIR_WAIT_S)
+    def pair(self, wanted: str | None, kinds=("robotlab", "lego")) -> tuple[str, str]:
+        """The name of a robot of one of ``kinds`` ("robotlab", "lego") a tab holds for us,
+        and whether it is a "robotlab" robot or a "lego" hub: one already connected (a re-run
+        cell), or the one the pupil connects in a new Connect panel."""
+        from ble_bridge.relay.kernel import LWP3_SERVICE, NUS_SERVICE
+        by_kind = {"robotlab": NUS_SERVICE, "lego": LWP3_SERVICE}
+        services = tuple(by_kind[kind] for kind in kinds)
+        name = self.listener.wait_paired(wanted, 0, services=services)
         if name is None:
-            raise RobotConnectionError("relay_not_paired", seconds=round(PAIR_WAIT_S))
-        return name
+            show_connect_panel(kernel_id=self.kernel_id, token=self.listener.mint_token(),
+                               wanted=wanted, stop_frame=STOP_ALL_FRAME, kinds=kinds)
+            name = self.listener.wait_paired(None, PAIR_WAIT_S, services=services)
+            if name is None:
+                raise RobotConnectionError("relay_not_paired", seconds=round(PAIR_WAIT_S))
+        return name, "lego" if self.listener.service_of(name) == LWP3_SERVICE else "robotlab"
 
 
 #: This kernel's relay, once ``Robot("ble")`` took the browser path.
@@ -166,7 +171,8 @@ def _kernel_connection_file() -> str | None:
         return None
 
 
-def _the_relay() -> _Relay:
+def the_relay() -> _Relay:
+    """This kernel's relay (made on first use); RobotConnectionError outside a notebook kernel."""
     global _relay
     if _relay is None:
         connection_file = _kernel_connection_file()
@@ -246,6 +252,46 @@ def _display_name(wanted: str) -> str:
         return wanted
 
 
+class FoundLegoHub(Exception):
+    """``Robot("ble")`` found a LEGO hub, not a RobotLab robot: ``open_ble`` opens it with
+    ``LegoBackend``. ``relay`` is the relay whose tab holds it, or None (this computer's radio)."""
+
+    def __init__(self, name: str | None, relay: _Relay | None = None):
+        super().__init__(name)
+        self.name, self.relay = name, relay
+
+
+def open_ble(*, name=None, profile) -> Backend:
+    """``Robot("ble")``: the RobotLab robot (or micro:bit) called ``name`` or the only one in
+    range; when there is none, the LEGO hub found instead (``robotlab.backends.lego``).
+
+    Example: ``open_ble(name="Technic Hub", profile=load_profile("classroom"))`` is a
+    ``LegoBackend`` when a hub of that name is in range.
+    """
+    from . import lego
+    try:
+        return BluetoothBackend(name=name, profile=profile)
+    except FoundLegoHub as found:
+        return lego.LegoBackend(name=found.name, profile=profile, relay=found.relay,
+                                bleak_backends=None if found.relay else _bleak_backends)
+
+
+def _lego_hub_instead(wanted: str | None, scanner_backend, client_backend) -> str | None:
+    """The name of the LEGO hub to use when no RobotLab robot answered: the hub called
+    ``wanted``, or with no name the hub(s) in range (LegoBackend reports several); else None."""
+    from ble_bridge.lwp3.link import HubLink, HubLinkError
+    link = HubLink(scanner_backend=scanner_backend, client_backend=client_backend)
+    try:
+        hubs = [hub.name for hub in link.scan(SCAN_S)]
+    except HubLinkError:
+        return None
+    finally:
+        link.close()
+    if wanted is None:
+        return hubs[0] if hubs else None
+    return wanted if wanted in hubs else None
+
+
 class BleMotion(Motion):
     """A move, turn or stop the robot accepted; done when its DONE (or a lost link) ends it."""
 
@@ -271,6 +317,8 @@ class BluetoothBackend(Backend):
         for earlier in list(_open):
             if earlier._holds(self.name):
                 earlier._release()     # it holds the robot, which then would not advertise
+        from . import lego
+        lego.release_earlier(self.name)   # a LEGO hub an earlier Robot("ble") found
         self._relay: _Relay | None = None
         transport_setting = settings.ble_transport()
         chosen = _bleak_backends != (None, None)
@@ -311,6 +359,10 @@ class BluetoothBackend(Backend):
             self.info = self._link.connect(wanted, scan_s=SCAN_S, find_s=FIND_S)
         except LinkError as error:
             self._link.close()
+            if error.reason in ("no_robot", "unknown_name"):
+                hub = _lego_hub_instead(wanted, scanner_backend, client_backend)
+                if hub is not None:
+                    raise FoundLegoHub(hub) from None
             raise self._friendly(error) from None
         except BaseException:
             self._link.close()
@@ -318,8 +370,10 @@ class BluetoothBackend(Backend):
 
     def _connect_through_browser(self, wanted: str | None) -> None:
         """The relay path (docs/relay.md): the Connect panel, the pairing, then as usual."""
-        relay = _the_relay()
-        name = relay.pair(None if wanted is None else self.name)
+        relay = the_relay()
+        name, kind = relay.pair(None if wanted is None else self.name)
+        if kind == "lego":
+            raise FoundLegoHub(name, relay)
         self._relay = relay
         relay.stop_requested.clear()
         # The tab holds one robot: connect to it (a wrong one is reported with its name).

@@ -22,6 +22,11 @@ the hub advertises; the pupil can say other ports and sizes.
   runs at the profile's telemetry rate.
 - ``led`` sets the hub's light; a hub has no buzzer, so ``beep`` only waits,
   and no bumper, so ``bumped()`` says to use the distance sensor.
+- On a server without Bluetooth (JupyterHub), or with ``ROBOTLAB_BLE=browser``,
+  the hub is reached through the pupil's browser tab as a RobotLab robot is
+  (docs/relay.md): the Connect panel lists LEGO hubs, and its Stop button
+  brakes every motor of the hub. ``Robot("ble")`` opens a LEGO hub too when it
+  finds one and no RobotLab robot (``bluetooth.open_ble``).
 
 Tests and demos point ``Robot("lego")`` at virtual hubs (``robotlab.emulate.start_virtual_hubs``)::
 
@@ -44,11 +49,12 @@ from ble_bridge.lwp3 import (EndState, HubKind, IoType, PortInputFormatSetupSing
                              StartSpeedForDegrees, StartSpeedForTime, set_rgb, start_power)
 from ble_bridge.lwp3.devices import (LEGO_COLOURS, MOTOR_POSITION, SENSOR_MODES, TACHO_MOTORS,
                                      SensorMode)
-from ble_bridge.lwp3.link import LOST, HubLink, HubLinkError
+from ble_bridge.lwp3.link import DISCARDED, LOST, HubLink, HubLinkError
 
+from .. import settings
 from ..checks import describe, number
-from ..errors import (RobotAttributeError, RobotConnectionError, RobotLabError, RobotTypeError,
-                      RobotValueError)
+from ..errors import (RobotAttributeError, RobotConnectionError, RobotLabError, RobotStoppedError,
+                      RobotTypeError, RobotValueError)
 from ..i18n import Text
 from ..spelling import suggest
 from .base import Backend, Motion
@@ -71,6 +77,9 @@ LEASE_RENEW_S = 0.25
 MOVE_MARGIN_S = 5.0
 #: Longest slice of a wait, so a lost link is noticed while waiting.
 WAIT_SLICE_S = 0.1
+#: Seconds a move the hub ended early waits for the Connect panel's word that its Stop
+#: button did it (the hub's feedback and the panel's message travel separately).
+STOP_NOTICE_S = 0.5
 #: Hub names listed in a message.
 MAX_NAMES_SHOWN = 8
 #: The hub letters as LWP3 port numbers (the same on every hub driven here).
@@ -112,6 +121,14 @@ def hub_profile(hub_kind: int):
             if profile.hub is not None and profile.hub.hub_kind == HubKind(hub_kind).name.lower():
                 return profile
     return None
+
+
+def release_earlier(name: str | None) -> None:
+    """Let go of the hub called ``name`` (None: every hub) that an earlier robot of this
+    kernel holds, without asking a browser tab to let go of it (a re-run cell takes it over)."""
+    for earlier in list(_open):
+        if name is None or earlier.name == name:
+            earlier._release()
 
 
 def _listed(names: list[str]) -> str:
@@ -191,19 +208,34 @@ class LegoBackend(Backend):
     world = None
 
     def __init__(self, *, name=None, profile=None, left=None, right=None, wheel_cm=None,
-                 axle_cm=None):
+                 axle_cm=None, relay=None, bleak_backends=None):
+        """``relay`` (a tab already holds the hub) and ``bleak_backends`` (scanner, client) are
+        for ``bluetooth.open_ble``; by default the module's backends, or the browser relay."""
         if name is not None and not isinstance(name, str):
             raise RobotTypeError("name_expected", call="Robot()", param="name", got=describe(name),
                                  example='Robot("lego", name="Technic Hub")')
         build = check_build(left=left, right=right, wheel_cm=wheel_cm, axle_cm=axle_cm)
         self.name = name
-        for earlier in list(_open):
-            if name is None or earlier.name == name:
-                earlier.close()      # it holds the hub, which then would not advertise
-        self._link = HubLink(scanner_backend=_bleak_backends[0], client_backend=_bleak_backends[1])
+        release_earlier(name)       # it holds the hub, which then would not advertise
+        self._relay = relay
+        backends = bleak_backends or _bleak_backends
+        chosen = backends != (None, None)
+        if relay is not None:
+            self._connect(name, *relay.backends)
+        elif chosen or settings.ble_transport() != "browser":
+            try:
+                self._connect(name, *backends)
+            except RobotConnectionError as error:
+                # "auto": no radio here, but a notebook kernel on a server: the pupil's browser.
+                from . import bluetooth
+                if (chosen or settings.ble_transport() != "auto"
+                        or error.reason != "ble_no_bluetooth"
+                        or bluetooth._kernel_connection_file() is None):
+                    raise
+                self._connect_through_browser(name)
+        else:
+            self._connect_through_browser(name)
         try:
-            self.info = self._link.connect(name, scan_s=SCAN_S, find_s=FIND_S)
-            self.name = self.info.name
             self.profile = self._choose_profile(profile)
             self.profile = build_profile(self.profile, **build)
             self._set_up()
@@ -223,6 +255,30 @@ class LegoBackend(Backend):
 
     def __repr__(self) -> str:
         return f"<LegoBackend {self.name} {self._link.state}>"
+
+    # -- connecting -----------------------------------------------------------------------------
+
+    def _connect(self, name: str | None, scanner_backend, client_backend) -> None:
+        self._link = HubLink(scanner_backend=scanner_backend, client_backend=client_backend)
+        try:
+            self.info = self._link.connect(name, scan_s=SCAN_S, find_s=FIND_S)
+        except HubLinkError as error:
+            self._link.close()
+            raise self._friendly(error) from None
+        except BaseException:
+            self._link.close()
+            raise
+        self.name = self.info.name
+
+    def _connect_through_browser(self, name: str | None) -> None:
+        """The relay path (docs/relay.md): the Connect panel lists LEGO hubs; the one the
+        pupil connects there is driven through the tab."""
+        from .bluetooth import the_relay
+        relay = the_relay()
+        paired, _ = relay.pair(name, kinds=("lego",))
+        self._relay = relay
+        relay.stop_requested.clear()
+        self._connect(name or paired, *relay.backends)
 
     # -- setting up ----------------------------------------------------------------------------
 
@@ -293,10 +349,20 @@ class LegoBackend(Backend):
         if reason in ("link_lost", "closed") and self._link.state == "closed":
             return RobotConnectionError("robot_closed")
         if reason == "link_lost":
-            return RobotConnectionError("lego_link_lost", name=name, lease=round(LEASE_S))
+            key = "lego_relay_link_lost" if self._relay is not None else "lego_link_lost"
+            return RobotConnectionError(key, name=name, lease=round(LEASE_S))
         return RobotConnectionError("lego_no_answer", name=name)  # no_answer, connect_failed
 
+    def _check_stop(self) -> None:
+        """Raise the live view's Stop message if the Connect panel's Stop was pressed (the
+        panel braked the motors itself)."""
+        if self._relay is not None and self._relay.stop_requested.is_set():
+            self._relay.stop_requested.clear()
+            self._drive_speeds = None
+            raise RobotStoppedError("stopped_by_button")
+
     def _check_link(self) -> None:
+        self._check_stop()
         if self._link.state != "ready":
             self._drive_speeds = None
             raise self._friendly(HubLinkError("link_lost"))
@@ -399,6 +465,10 @@ class LegoBackend(Backend):
                         raise self._friendly(HubLinkError("no_answer")) from None
             if outcome == LOST:
                 raise self._friendly(HubLinkError("link_lost"))
+            if outcome == DISCARDED and self._relay is not None:
+                # Ended early: by the panel's Stop button, if its word comes.
+                self._relay.stop_requested.wait(STOP_NOTICE_S)
+                self._check_stop()
         if motion.planned_s > 0:
             # Subscribed positions lag by up to their delta (5 degrees, ~2.5 degrees of heading);
             # at rest after a move, one round trip per motor makes heading and odometer exact.
@@ -536,12 +606,19 @@ class LegoBackend(Backend):
         self.wait_for(self.stop())
         self._offsets = (time.monotonic(), self._heading_deg(), self._odometer_cm())
 
-    def close(self):
-        """Stop the motors (the hub has no watchdog), then disconnect."""
+    def _release(self) -> None:
+        """Stop the motors (the hub has no watchdog) and let go of the hub; a browser tab
+        keeps holding it (a new ``Robot("lego")`` takes it over)."""
         _open.discard(self)
         self._drive_speeds = None
         self._closing.set()
         self._link.close(stop_ports=(self.left_port, self.right_port))
+
+    def close(self):
+        """Stop the motors (the hub has no watchdog), then disconnect."""
+        self._release()
+        if self._relay is not None and self.name is not None:
+            self._relay.listener.tell(self.name, {"type": "disconnect"})
 
 
 __all__ = ["LegoBackend", "LegoMotion", "use_bleak_backends", "hub_profile", "build_profile",

@@ -2,12 +2,19 @@
 //
 // The robot is next to the pupil, the kernel on the server: this panel connects the two
 // through the browser (docs/relay.md). A click on Forbind/Connect asks Chrome for the robot
-// (Web Bluetooth needs the click), connects GATT, finds the Nordic UART Service, opens the
-// relay's WebSocket on the Jupyter server and pairs with the kernel. Then it relays: TX
-// notifications go to the kernel as binary messages, binary messages from the kernel are
-// written to RX one at a time, in order. Stop writes STOP_ALL straight to the robot.
+// (Web Bluetooth needs the click), connects GATT, finds the robot's service (the Nordic UART
+// Service of a RobotLab robot, or the LEGO Hub Service of a LEGO hub), opens the relay's
+// WebSocket on the Jupyter server and pairs with the kernel. Then it relays: notifications go
+// to the kernel as binary messages, binary messages from the kernel are written to the robot
+// one at a time, in order. Stop writes the robot's stop straight to it: STOP_ALL for a RobotLab
+// robot, StartPower(0) per motor for a LEGO hub (the frames the kernel sends).
 
 const NUS = "6e400001-b5a3-f393-e0a9-e50e24dcca9e";
+// LEGO Wireless Protocol 3.0: one service, one characteristic for both directions.
+const LWP3 = "00001623-1212-efde-1623-785feabcd123";
+const LWP3_CHARACTERISTIC = "00001624-1212-efde-1623-785feabcd123";
+const LWP3_ATTACHED_IO = 0x04;      // Hub Attached I/O message type
+const LWP3_DETACHED = 0x00;
 const BATTERY_SERVICE = "battery_service";
 const BATTERY_LEVEL = "battery_level";
 const NAME_PREFIX = "RobotLab";
@@ -51,6 +58,23 @@ function asBytes(value) {
   if (value instanceof DataView) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   return new Uint8Array(value);
+}
+
+// Chrome's chooser lists what matches any filter: the kinds of robot the kernel asked for.
+export function deviceFilters(kinds) {
+  const filters = [];
+  if (kinds.includes("robotlab")) {
+    filters.push({ namePrefix: NAME_PREFIX }, { namePrefix: MICROBIT_NAME_PREFIX }, { services: [NUS] });
+  }
+  if (kinds.includes("lego")) filters.push({ services: [LWP3] });
+  return filters;
+}
+
+// A LEGO hub's Hub Attached I/O report: [port, event], else null (LWP3 3.1 and 3.8).
+function attachedIo(bytes) {
+  const header = bytes.length > 0 && bytes[0] & 0x80 ? 2 : 1;
+  if (bytes.length < header + 4 || bytes[header + 1] !== LWP3_ATTACHED_IO) return null;
+  return [bytes[header + 2], bytes[header + 3]];
 }
 
 function withTimeout(promise, ms) {
@@ -118,9 +142,12 @@ class Link {
     this.kernelStatus = "";         // ready | moving | lost, from the kernel
     this.message = null;            // [key, values] of the message shown under the buttons
     this.device = null;
+    this.service = null;            // NUS or LWP3: how the robot is held
     this.rx = null;
     this.tx = null;
     this.battery = null;
+    this.hubStop = [];              // a LEGO hub's stop frames, from the kernel
+    this.attached = new Map();      // a LEGO hub's attached-device reports: port -> bytes
     this.ws = null;
     this.paired = false;
     this.closing = false;           // we drop GATT on purpose: no reconnecting
@@ -152,8 +179,8 @@ class Link {
     try {
       // Straight from the click: Chrome shows its chooser only during a user gesture.
       device = await bluetooth.requestDevice({
-        filters: [{ namePrefix: NAME_PREFIX }, { namePrefix: MICROBIT_NAME_PREFIX }, { services: [NUS] }],
-        optionalServices: [NUS, BATTERY_SERVICE],
+        filters: deviceFilters(this.model.get("kinds") || ["robotlab"]),
+        optionalServices: [NUS, BATTERY_SERVICE, LWP3],
       });
     } catch (error) {
       this.setState("idle");
@@ -184,16 +211,38 @@ class Link {
 
   async openGatt() {
     const server = await this.device.gatt.connect();
-    const uart = await server.getPrimaryService(NUS);
-    const { rx, tx } = await uartRoles(uart);
+    let service = NUS, rx, tx;
+    try {
+      ({ rx, tx } = await uartRoles(await server.getPrimaryService(NUS)));
+    } catch (error) {
+      // No UART: a LEGO hub has one characteristic, written and notifying.
+      let hub;
+      try { hub = await server.getPrimaryService(LWP3); } catch (e) { throw error; }
+      service = LWP3;
+      rx = tx = await hub.getCharacteristic(LWP3_CHARACTERISTIC);
+    }
     if (this.tx) this.tx.removeEventListener("characteristicvaluechanged", this.onValue);
+    this.service = service;
     this.rx = rx;
     this.tx = tx;
+    this.attached = new Map();
     tx.addEventListener("characteristicvaluechanged", this.onValue);
     await tx.startNotifications();
     this.queue = [];
     this.writing = false;
-    await this.readBattery(server);
+    // A LEGO hub's battery comes from the hub's own property, which the kernel reads.
+    if (service === NUS) await this.readBattery(server);
+    else this.show();
+  }
+
+  // What Stop writes: STOP_ALL for a RobotLab robot, StartPower(0) per motor for a LEGO hub.
+  stopFrames() {
+    if (this.service === LWP3) return this.hubStop.slice();
+    return [fromHex(this.model.get("stop_frame"))];
+  }
+
+  robotName() {
+    return this.device.name || (this.service === LWP3 ? "LEGO Hub" : "");
   }
 
   async readBattery(server) {
@@ -244,7 +293,8 @@ class Link {
     let opened = false;
     ws.onopen = () => {
       opened = true;
-      ws.send(JSON.stringify({ type: "pair", token, device: { name: this.device.name } }));
+      ws.send(JSON.stringify({ type: "pair", token,
+                               device: { name: this.robotName(), service: this.service } }));
     };
     ws.onmessage = (event) => {
       if (this.ws !== ws) return;
@@ -254,7 +304,7 @@ class Link {
       if (message.type === "paired") {
         this.paired = true;
         try { sessionStorage.setItem(this.resumeKey(), message.resume); } catch (e) { /* no storage */ }
-        this.robotName = message.robot || this.device.name;
+        this.pairedName = message.robot || this.robotName();
         this.say(null);
         this.setState("connected");
       } else if (message.type === "refused") {
@@ -267,6 +317,15 @@ class Link {
         this.show();
       } else if (message.type === "disconnect") {
         this.closedByCode();
+      } else if (message.type === "battery") {
+        this.battery = message.percent;
+        this.show();
+      } else if (message.type === "stop" && Array.isArray(message.frames)) {
+        this.hubStop = message.frames.map(fromHex);
+      } else if (message.type === "resend_attached") {
+        // The hub reported its devices when the panel switched notifications on, before the
+        // kernel listened; it does not report them again.
+        for (const bytes of this.attached.values()) this.send(bytes.slice().buffer);
       }
     };
     ws.onclose = (event) => {
@@ -303,7 +362,7 @@ class Link {
 
   // The kernel died (or the server went away): nobody drives the robot any more.
   kernelGone() {
-    this.writeNow(fromHex(this.model.get("stop_frame")));
+    this.writeNow(...this.stopFrames());
     this.dropGatt();
     this.setState("idle");
     this.say("kernel_gone");
@@ -332,8 +391,13 @@ class Link {
   // -- bytes both ways -------------------------------------------------------------------------
 
   fromRobot(value) {
-    if (!this.paired) return;
     const bytes = asBytes(value);
+    if (this.service === LWP3) {
+      const report = attachedIo(bytes);
+      if (report && report[1] === LWP3_DETACHED) this.attached.delete(report[0]);
+      else if (report) this.attached.set(report[0], bytes.slice());
+    }
+    if (!this.paired) return;
     this.send(bytes.slice().buffer);
   }
 
@@ -364,14 +428,14 @@ class Link {
     }
   }
 
-  // STOP_ALL ahead of anything queued; queued moves must not run after it.
-  writeNow(bytes) {
-    this.queue = [bytes];
+  // The stop ahead of anything queued; queued moves must not run after it.
+  writeNow(...frames) {
+    this.queue = frames;
     this.pump();
   }
 
   stop() {
-    this.writeNow(fromHex(this.model.get("stop_frame")));
+    this.writeNow(...this.stopFrames());
     this.send(JSON.stringify({ type: "stopped" }));
     this.say("stopped");
   }
@@ -388,6 +452,9 @@ class Link {
       try {
         await withTimeout(this.openGatt(), Math.max(1, deadline - performance.now()));
         if (this.closing) return;
+        // A LEGO hub has no watchdog: a move it was given runs on while the link is down. The
+        // kernel has been told the link broke and ended the pupil's call: stop the motors.
+        if (this.service === LWP3) this.writeNow(...this.stopFrames());
         this.send(JSON.stringify({ type: "gatt", state: "connected" }));
         this.setState(this.ws ? "connected" : "idle");
         return;
@@ -422,6 +489,7 @@ class Link {
     }
     this.rx = this.tx = null;
     this.battery = null;
+    this.service = null;
   }
 
   pumpDone() {
@@ -481,7 +549,7 @@ class Panel {
     this.stopButton.textContent = "■ " + label("stop");
     // Once a robot is connected, Stop stays on screen, whatever happens to the link.
     this.stopButton.hidden = !link.device;
-    const name = link.robotName || (link.device && link.device.name) || "";
+    const name = link.pairedName || (link.device && link.device.name) || "";
     this.robot.textContent = name ? label("robot") + ": " + name : "";
     this.robot.hidden = !name;
     const level = link.battery;
@@ -506,7 +574,7 @@ export default {
     const panel = new Panel(link, el);
     link.views.add(panel);
     const update = () => panel.update();
-    const names = ["change:labels", "change:wanted", "change:token"];
+    const names = ["change:labels", "change:wanted", "change:token", "change:kinds"];
     for (const name of names) model.on(name, update);
     // A policy that blocks Web Bluetooth shows before the click, where Chrome tells.
     if (navigator.bluetooth && navigator.bluetooth.getAvailability && link.state === "idle") {
