@@ -276,20 +276,16 @@ def open_ble(*, name=None, profile) -> Backend:
                                 bleak_backends=None if found.relay else _bleak_backends)
 
 
-def _lego_hub_instead(wanted: str | None, scanner_backend, client_backend) -> str | None:
-    """The name of the LEGO hub to use when no RobotLab robot answered: the hub called
-    ``wanted``, or with no name the hub(s) in range (LegoBackend reports several); else None."""
+def _lego_hubs(scanner_backend, client_backend) -> list[str]:
+    """The names of the LEGO hubs in range (none without Bluetooth)."""
     from ble_bridge.lwp3.link import HubLink, HubLinkError
     link = HubLink(scanner_backend=scanner_backend, client_backend=client_backend)
     try:
-        hubs = [hub.name for hub in link.scan(SCAN_S)]
+        return [hub.name for hub in link.scan(SCAN_S)]
     except HubLinkError:
-        return None
+        return []
     finally:
         link.close()
-    if wanted is None:
-        return hubs[0] if hubs else None
-    return wanted if wanted in hubs else None
 
 
 class BleMotion(Motion):
@@ -360,9 +356,12 @@ class BluetoothBackend(Backend):
         except LinkError as error:
             self._link.close()
             if error.reason in ("no_robot", "unknown_name"):
-                hub = _lego_hub_instead(wanted, scanner_backend, client_backend)
-                if hub is not None:
-                    raise FoundLegoHub(hub) from None
+                # No such RobotLab robot: a LEGO hub in range is the robot (LegoBackend says
+                # which hubs there are if several, or the name matches none of them).
+                hubs = _lego_hubs(scanner_backend, client_backend)
+                robots = error.details.get("names") if error.reason == "unknown_name" else None
+                if hubs and (wanted in hubs or not robots):
+                    raise FoundLegoHub(wanted) from None
             raise self._friendly(error) from None
         except BaseException:
             self._link.close()

@@ -152,6 +152,7 @@ class Link {
     this.paired = false;
     this.closing = false;           // we drop GATT on purpose: no reconnecting
     this.queue = [];                // bytes for RX, written one at a time
+    this.draining = null;           // RX while GATT is let go: the queued stop still goes out
     this.writing = false;
     this.onValue = (event) => this.fromRobot(event.target.value);
     this.onBattery = (event) => { this.battery = event.target.value.getUint8(0); this.show(); };
@@ -413,7 +414,8 @@ class Link {
     try {
       while (this.queue.length) {
         const bytes = this.queue.shift();
-        const rx = this.rx;
+        // While GATT is let go, what was queued (the stop) still goes to the robot.
+        const rx = this.rx || this.draining;
         if (!rx || !this.device || !this.device.gatt.connected) { this.queue = []; break; }
         try {
           if (rx.properties.writeWithoutResponse) await rx.writeValueWithoutResponse(bytes);
@@ -482,10 +484,14 @@ class Link {
     this.closing = true;
     if (this.tx) this.tx.removeEventListener("characteristicvaluechanged", this.onValue);
     if (this.device && this.device.gatt.connected && !this.deviceShared()) {
-      // Let the STOP_ALL that may be queued reach the robot first.
+      // Let the stop that may be queued (every frame of it) reach the robot first.
       const device = this.device;
+      this.draining = this.rx;
       const flush = this.writing ? this.pumpDone() : Promise.resolve();
-      flush.finally(() => { if (device.gatt.connected) device.gatt.disconnect(); });
+      flush.finally(() => {
+        this.draining = null;
+        if (device.gatt.connected) device.gatt.disconnect();
+      });
     }
     this.rx = this.tx = null;
     this.battery = null;

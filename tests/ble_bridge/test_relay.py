@@ -365,3 +365,35 @@ def test_a_pairing_token_expires_after_ten_minutes(tmp_path, loop):
         listener.close()
     assert not os.path.exists(listener.path)
 
+
+
+def test_a_tab_names_the_service_it_holds_its_robot_by(tmp_path, loop):
+    """A RobotLab robot (the Nordic UART Service, the default) or a LEGO hub (the LEGO Hub
+    Service); a kernel waiting for one kind does not take the other; anything else is refused."""
+    from ble_bridge.relay import RelayListener
+    from ble_bridge.relay.kernel import LWP3_SERVICE, NUS_SERVICE, read_frame, text_frame
+
+    listener = RelayListener(str(tmp_path / "kernel-s.relay.sock"))
+
+    async def pair(name, service):
+        device = {"name": name} if service is None else {"name": name, "service": service}
+        reader, writer = await asyncio.open_unix_connection(listener.path)
+        writer.write(text_frame({"type": "pair", "token": listener.mint_token(), "device": device}))
+        _, answer = await read_frame(reader)
+        return json.loads(answer)["type"], writer
+
+    try:
+        hub, hub_tab = drive(loop, pair("Technic Hub", LWP3_SERVICE.upper()))
+        robot, robot_tab = drive(loop, pair("RobotLab-07", None))
+        other, _ = drive(loop, pair("Heart Rate", "0000180d-0000-1000-8000-00805f9b34fb"))
+        assert (hub, robot, other) == ("paired", "paired", "refused")
+        assert listener.service_of("Technic Hub") == LWP3_SERVICE
+        assert listener.service_of("RobotLab-07") == NUS_SERVICE
+        assert listener.service_of("Heart Rate") is None
+        assert listener.wait_paired(None, 0, services=(LWP3_SERVICE,)) == "Technic Hub"
+        assert listener.wait_paired("Technic Hub", 0, services=(NUS_SERVICE,)) is None
+        assert listener.wait_paired(None, 0, services=(NUS_SERVICE,)) == "RobotLab-07"
+        hub_tab.close()
+        robot_tab.close()
+    finally:
+        listener.close()

@@ -300,3 +300,33 @@ def test_own_ports_through_robot_and_not_for_other_robots(room):
         robot.close()
     x, _, _ = on_hub(hub, lambda body: pose(body.robot))
     assert x == pytest.approx(on_hub(hub, lambda body: body.world.arena.start.x_cm) + 5, abs=0.3)
+
+
+def test_robot_ble_opens_the_lego_hub_it_finds_when_no_robotlab_robot_is_in_range(room, monkeypatch):
+    from robotlab.backends import bluetooth
+    monkeypatch.setattr(bluetooth, "SCAN_S", SCAN_S)
+    monkeypatch.setattr(bluetooth, "FIND_S", 1.0)
+    bluetooth.use_bleak_backends(*backends(room.radio))
+    try:
+        with pytest.raises(RobotConnectionError) as info:
+            Robot("ble")
+        assert info.value.reason == "ble_no_robot"        # nothing at all: the usual message
+        (hub,) = room.start()
+        robot = Robot("ble")
+        room.robots.append(robot)
+        assert robot._backend.kind == "lego" and robot._backend.profile.id == "lego-technic"
+        before = on_hub(hub, lambda body: pose(body.robot))
+        robot.forward(5)
+        after = on_hub(hub, lambda body: pose(body.robot))
+        assert after[0] - before[0] == pytest.approx(5, abs=0.3)
+        # By its name too; the new robot takes the hub over from the earlier one.
+        named = Robot("ble", name="Technic Hub")
+        room.robots.append(named)
+        assert named._backend.kind == "lego" and robot._backend._link.state == "closed"
+        # A mistyped hub name: the LEGO message, which suggests the hub (free again).
+        named.close()
+        with pytest.raises(RobotConnectionError) as info:
+            Robot("ble", name="Technic Hubb")
+        assert_friendly(info.value, "lego_unknown_name", 'Robot("lego", name="Technic Hub")')
+    finally:
+        bluetooth.use_bleak_backends(None, None)
