@@ -19,7 +19,9 @@ service as the panel found it:
   advertisement names the service only and ``HubLink`` asks the hub its kind.
   A hub reports its attached devices once, when notifications are switched
   on, and the panel switched them on before it paired: ``start_notify`` asks
-  the panel (``resend_attached``) to send those reports again.
+  the panel (``resend_attached``) to send those reports again and returns
+  when the panel says it has (``resent``, after the reports on the same
+  WebSocket), so ``HubLink`` knows the hub's devices when it goes on.
 
 Web Bluetooth does not tell the page the ATT MTU, so the client reports the
 minimum (23): frames stay within 20 bytes.
@@ -76,6 +78,8 @@ RSSI = -50
 _SERVICE_HANDLE, _RX_HANDLE, _TX_HANDLE = 1, 3, 5
 #: The LEGO Hub Characteristic's handle: written and notifying.
 _HUB_HANDLE = 3
+#: Seconds ``start_notify`` waits for the panel to resend a hub's Attached I/O reports.
+RESEND_WAIT_S = 2.0
 
 
 def backends(listener: RelayListener) -> tuple[type[RelayBleakScanner], type[RelayBleakClient]]:
@@ -153,6 +157,7 @@ class RelayBleakClient(BaseBleakClient):
         self._sink: _Sink | None = None
         self._notify: NotifyCallback | None = None
         self._hub = False
+        self._resent = asyncio.Event()
         self._motion: _MotionWatch | _HubWatch = _MotionWatch()
 
     @property
@@ -222,7 +227,12 @@ class RelayBleakClient(BaseBleakClient):
         self._notify = callback
         if self._hub:
             # ... so the hub's attached-device reports went to the panel alone.
+            self._resent = asyncio.Event()
             self._bound_listener.tell(self.address, {"type": "resend_attached"})
+            try:
+                await asyncio.wait_for(self._resent.wait(), RESEND_WAIT_S)
+            except TimeoutError:
+                logger.debug("%s: the panel did not resend the hub's reports", self.address)
 
     async def stop_notify(self, characteristic: BleakGATTCharacteristic) -> None:
         self._notify = None
@@ -233,6 +243,10 @@ class RelayBleakClient(BaseBleakClient):
         if sink is self._sink and self._notify is not None:
             self._notify(bytearray(data))
             self._tell(self._motion.received(data))
+
+    def _resent_by(self, sink: _Sink) -> None:
+        if sink is self._sink:
+            self._resent.set()
 
     def _tell(self, messages: list[dict]) -> None:
         for message in messages:
@@ -258,6 +272,9 @@ class _Sink:
 
     def lost(self) -> None:
         _post(self._client._loop, self._client._lost, self)
+
+    def resent(self) -> None:
+        _post(self._client._loop, self._client._resent_by, self)
 
 
 def _status(state: str | None) -> list[dict]:

@@ -111,6 +111,8 @@ class Sink(Protocol):
 
     def lost(self) -> None: ...
 
+    def resent(self) -> None: ...       # the tab sent a LEGO hub's kept reports again
+
 
 class _Tab:
     """One paired browser tab (listener loop)."""
@@ -396,6 +398,10 @@ class RelayListener:
                 self._announce(tab.robot)
             elif sink is not None:
                 sink.lost()
+        elif message.get("type") == "resent":
+            sink = tab.sink
+            if sink is not None:
+                sink.resent()
         elif message.get("type") == "stopped":
             with self._lock:
                 listeners = list(self._stop_listeners)

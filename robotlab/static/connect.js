@@ -327,6 +327,7 @@ class Link {
         // The hub reported its devices when the panel switched notifications on, before the
         // kernel listened; it does not report them again.
         for (const bytes of this.attached.values()) this.send(bytes.slice().buffer);
+        this.send(JSON.stringify({ type: "resent" }));
       }
     };
     ws.onclose = (event) => {
