@@ -16,7 +16,11 @@ are synchronous, callable from any thread, and wait a bounded time. Errors are
 
 The hub has no watchdog: a motor told to run keeps running if the link is
 lost. So ``close`` stops the given ports before it disconnects, and a lost
-link is reported to the caller, who can do nothing until it connects again.
+link is reported to the caller. With ``reconnect_within_s`` the link looks
+for the hub again for that long (state "reconnecting"); once connected, the
+first thing it writes is StartPower(0) to every motor the hub reports, then
+it sets up the subscriptions and battery updates again and is "ready". The
+commands that were running when the link went are "lost" either way.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from bleak.exc import BleakError
 from .advertising import hub_advertisement, offers_hub_service
 from .constants import (HUB_CHARACTERISTIC_UUID, EndState, ErrorCode, Feedback, HubProperty,
                         IoEvent, PropertyOperation)
-from .devices import SensorMode
+from .devices import TACHO_MOTORS, SensorMode
 from .messages import (GenericError, HubAttachedIo, HubProperties, LwpError,
                        PortInformationRequest, PortInputFormatSetupSingle, PortInputFormatSingle,
                        PortOutputCommand, PortOutputCommandFeedback, PortValueSingle, decode,
@@ -49,6 +53,8 @@ ANSWER_S = 2.0
 ATTACH_WAIT_S = 0.3
 #: Least time between two writes: one 7.5 ms connection interval.
 WRITE_GAP_S = 0.0075
+#: Seconds between two attempts to find a lost hub again.
+RECONNECT_PAUSE_S = 0.25
 
 COMPLETED, DISCARDED, LOST = "completed", "discarded", "lost"
 
@@ -86,8 +92,10 @@ class HubInfo(NamedTuple):
 class HubLink:
     """The connection to one LWP3 hub, kept by a background thread."""
 
-    def __init__(self, *, scanner_backend: type | None = None, client_backend: type | None = None):
+    def __init__(self, *, scanner_backend: type | None = None, client_backend: type | None = None,
+                 reconnect_within_s: float = 0.0):
         self._scanner_backend, self._client_backend = scanner_backend, client_backend
+        self.reconnect_within_s = reconnect_within_s
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="lego-hub-link",
                                         daemon=True)
@@ -102,6 +110,9 @@ class HubLink:
         #: Generic Error messages from the hub, newest last.
         self.errors: list[GenericError] = []
         self.losses = 0
+        #: Times the link came back by itself after a loss.
+        self.reconnections = 0
+        self._subscriptions: dict[int, SensorMode] = {}
         self._properties: dict[HubProperty, object] = {}
         self._formats: dict[int, PortInputFormatSingle] = {}
         self._sizes: dict[int, int] = {}
@@ -157,6 +168,12 @@ class HubLink:
                 raise HubLinkError("no_answer")
             return self._outcomes[token]
 
+    def wait_settled(self, timeout: float | None = None) -> str:
+        """Block while the link looks for the hub again; the state then ("ready", "lost", ...)."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.state != "reconnecting", timeout)
+            return self.state
+
     def subscribe(self, port: int, sensor: SensorMode) -> None:
         """Put ``port`` in ``sensor``'s mode and have the hub send values per its delta.
 
@@ -164,6 +181,7 @@ class HubLink:
         """
         if sensor.delta < 1:
             raise ValueError("a delta of 0 floods the link (LWP3 3.17); use 1 or more")
+        self._subscriptions[port] = sensor
         self._sizes[port] = sensor.dataset.size
         self._values.pop(port, None)
         self._call(self._write(PortInputFormatSetupSingle(port, sensor.mode, sensor.delta, True)),
@@ -200,6 +218,7 @@ class HubLink:
             return
         if self.state == "ready" and stop_ports:
             self.stop_motors(stop_ports)
+        self._set_state("closing")          # a reconnection under way gives up
         try:
             self._call(self._disconnect(), CONNECT_TIMEOUT_S)
         except HubLinkError:
@@ -309,9 +328,9 @@ class HubLink:
         """The newest battery level the hub reported (percent)."""
         return self._properties.get(HubProperty.BATTERY_VOLTAGE)
 
-    async def _write(self, message) -> None:
+    async def _write(self, message, *, setting_up: bool = False) -> None:
         client = self._client
-        if client is None or self.state != "ready":
+        if client is None or not (self.state == "ready" or setting_up):
             raise HubLinkError("link_lost")
         wait = self._last_write + WRITE_GAP_S - self._loop.time()
         if wait > 0:
@@ -342,16 +361,68 @@ class HubLink:
                 pass
 
     def _on_disconnected(self, client) -> None:
-        if self.state != "ready":
+        if self.state != "ready" or client is not self._client:
             return
+        reconnect = self.reconnect_within_s > 0 and self.name is not None
         with self._changed:
             self.losses += 1
             for port, tokens in self._pending.items():
                 for token in tokens:
                     self._outcomes[token] = LOST
                 tokens.clear()
-            self.state = "lost"
+            self._client = None
+            self.state = "reconnecting" if reconnect else "lost"
             self._changed.notify_all()
+        if reconnect:
+            self._loop.create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        """Find the hub again (loop thread); stop its motors first thing, then set up again."""
+        deadline = self._loop.time() + self.reconnect_within_s
+        kwargs = {"backend": self._client_backend} if self._client_backend else {}
+        while self.state == "reconnecting" and (left := deadline - self._loop.time()) > 0:
+            try:
+                found = await self._scan(min(FIND_S, left), self.name)
+            except HubLinkError:
+                found = {}
+            device = next((device for hub, device in found.values() if hub.name == self.name), None)
+            if device is None or self.state != "reconnecting":
+                await asyncio.sleep(RECONNECT_PAUSE_S)
+                continue
+            client = BleakClient(device, disconnected_callback=self._on_disconnected,
+                                 timeout=CONNECT_TIMEOUT_S, **kwargs)
+            try:
+                await client.connect()
+                if self.state != "reconnecting":
+                    await client.disconnect()
+                    return
+                self._client = client
+                await client.start_notify(HUB_CHARACTERISTIC_UUID, self._on_notification)
+                await asyncio.sleep(ATTACH_WAIT_S)
+                for port, io_type in sorted(self.attached.items()):
+                    if io_type in TACHO_MOTORS:
+                        await self._write(PortOutputCommand(port, start_power(0), feedback=False),
+                                          setting_up=True)
+                for port, sensor in self._subscriptions.items():
+                    await self._write(PortInputFormatSetupSingle(port, sensor.mode, sensor.delta,
+                                                                 True), setting_up=True)
+                await self._write(HubProperties(HubProperty.BATTERY_VOLTAGE,
+                                                PropertyOperation.ENABLE_UPDATES), setting_up=True)
+            except (BleakError, TimeoutError, HubLinkError, OSError):
+                self._client = None
+                try:
+                    await client.disconnect()
+                except (BleakError, TimeoutError, OSError):
+                    pass
+                await asyncio.sleep(RECONNECT_PAUSE_S)
+                continue
+            with self._changed:
+                self.reconnections += 1
+                self.state = "ready"
+                self._changed.notify_all()
+            return
+        if self.state == "reconnecting":
+            self._set_state("lost")
 
     def _on_notification(self, _characteristic, data: bytearray) -> None:
         try:

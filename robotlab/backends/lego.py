@@ -73,6 +73,9 @@ LEASE_S = 1.0
 #: Seconds between renewals of a drive's lease (four renewals per lease: a late one or two
 #: do not make the robot stutter).
 LEASE_RENEW_S = 0.25
+#: Seconds a lost link is sought again (the Connect panel tries GATT for 10 s too); the
+#: first thing sent to a hub found again is a brake for every motor.
+RECONNECT_WITHIN_S = 10.0
 #: Seconds a move may take beyond its planned time before the hub counts as silent.
 MOVE_MARGIN_S = 5.0
 #: Longest slice of a wait, so a lost link is noticed while waiting.
@@ -248,6 +251,8 @@ class LegoBackend(Backend):
         _open.add(self)
         self._lock = threading.RLock()
         self._drive_speeds: tuple[int, int] | None = None
+        self._drive_losses = 0            # the link's losses when the drive began
+        self._losses_seen = self._link.losses
         self._closing = threading.Event()
         self._lease = threading.Thread(target=self._renew_leases, name=f"lego lease {self.name}",
                                        daemon=True)
@@ -259,7 +264,8 @@ class LegoBackend(Backend):
     # -- connecting -----------------------------------------------------------------------------
 
     def _connect(self, name: str | None, scanner_backend, client_backend) -> None:
-        self._link = HubLink(scanner_backend=scanner_backend, client_backend=client_backend)
+        self._link = HubLink(scanner_backend=scanner_backend, client_backend=client_backend,
+                             reconnect_within_s=RECONNECT_WITHIN_S)
         try:
             self.info = self._link.connect(name, scan_s=SCAN_S, find_s=FIND_S)
         except HubLinkError as error:
@@ -348,6 +354,8 @@ class LegoBackend(Backend):
                                         hint=hint, names=_listed(names))
         if reason in ("link_lost", "closed") and self._link.state == "closed":
             return RobotConnectionError("robot_closed")
+        if reason == "link_interrupted":
+            return RobotConnectionError("lego_link_interrupted", name=name)
         if reason == "link_lost":
             key = "lego_relay_link_lost" if self._relay is not None else "lego_link_lost"
             return RobotConnectionError(key, name=name, lease=round(LEASE_S))
@@ -362,10 +370,25 @@ class LegoBackend(Backend):
             raise RobotStoppedError("stopped_by_button")
 
     def _check_link(self) -> None:
+        """Raise if the link is gone, or went and came back while the robot was meant to move
+        (the hub's motors were braked when it came back)."""
         self._check_stop()
-        if self._link.state != "ready":
-            self._drive_speeds = None
+        link = self._link
+        if link.state == "ready" and link.losses == self._losses_seen:
+            return
+        driving = self._drive_speeds is not None
+        self._drive_speeds = None
+        self._settle_lost_link(moving=driving)
+
+    def _settle_lost_link(self, *, moving: bool) -> None:
+        """Wait while the link looks for the hub; raise the pupil's message unless it came back
+        while nothing was meant to move."""
+        state = self._link.wait_settled(RECONNECT_WITHIN_S + MOVE_MARGIN_S)
+        self._losses_seen = self._link.losses
+        if state != "ready":
             raise self._friendly(HubLinkError("link_lost"))
+        if moving:
+            raise self._friendly(HubLinkError("link_interrupted"))
 
     def _sending(self, send):
         """``send()`` under the lock, with the link checked and its errors made friendly."""
@@ -374,7 +397,10 @@ class LegoBackend(Backend):
             with self._lock:
                 return send()
         except HubLinkError as error:
+            driving = self._drive_speeds is not None
             self._drive_speeds = None
+            if error.reason == "link_lost":
+                self._settle_lost_link(moving=driving)
             raise self._friendly(error) from None
 
     # -- motion ---------------------------------------------------------------------------------
@@ -426,6 +452,7 @@ class LegoBackend(Backend):
 
         def send():
             self._drive_speeds = (left, right)
+            self._drive_losses = self._link.losses
             self._send_lease()
         self._sending(send)
 
@@ -433,12 +460,14 @@ class LegoBackend(Backend):
         """The lease thread: while the pupil drives, renew the drive before it runs out."""
         while not self._closing.wait(LEASE_RENEW_S):
             with self._lock:
-                if self._drive_speeds is None or self._link.state != "ready":
+                # A link that went and came back is not renewed: the pupil hears of it first.
+                if (self._drive_speeds is None or self._link.state != "ready"
+                        or self._link.losses != self._drive_losses):
                     continue
                 try:
                     self._send_lease()
                 except HubLinkError:
-                    self._drive_speeds = None     # the pupil's next call reports the link
+                    pass                          # the pupil's next call reports the link
 
     def stop(self):
         def send():
@@ -464,7 +493,8 @@ class LegoBackend(Backend):
                     if time.monotonic() > deadline:
                         raise self._friendly(HubLinkError("no_answer")) from None
             if outcome == LOST:
-                raise self._friendly(HubLinkError("link_lost"))
+                self._drive_speeds = None
+                self._settle_lost_link(moving=True)
             if outcome == DISCARDED and self._relay is not None:
                 # Ended early: by the panel's Stop button, if its word comes.
                 self._relay.stop_requested.wait(STOP_NOTICE_S)

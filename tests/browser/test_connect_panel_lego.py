@@ -121,7 +121,8 @@ LESSON = [
     FOLLOW_LINE + "robot.reset()\nfollow_line(robot)\nprint('linje', robot.line())",
     "robot.forward(300)\nprint('kom helt frem')",       # stopped with the panel's Stop
     "robot.forward(300)\nprint('kom helt frem')",       # the hub drops the link mid-move
-    'robot = Robot("lego")\nrobot.led("grøn")\nrobot.forward(10)\nprint("kører igen")',
+    'robot.led("grøn")\nrobot.forward(10)\nprint("kører igen")',
+    'robot = Robot("lego")\nrobot.forward(5)\nprint("ny robot")',
     "robot.close()\nprint('lukket')",
 ]
 
@@ -196,7 +197,8 @@ def test_a_pupil_drives_a_lego_hub_next_to_the_chromebook(bt_page, relay_server,
                               arg=panel.element_handle(), timeout=5_000)
 
     # The hub drops the link mid-move (out of range). It has no watchdog and would drive on:
-    # the panel reconnects and brakes the motors first; the pupil is told what happened.
+    # the panel reconnects GATT and brakes the motors first, the kernel finds the hub again
+    # (and brakes them too), and the pupil is told to run the cell again.
     run_cell(bt_page, 4, wait=False)
     wait_for_hub(bt_page, hub, lambda s: s["moving"], "the second long move to start")
     written = len(bluetooth.writes)
@@ -204,23 +206,31 @@ def test_a_pupil_drives_a_lego_hub_next_to_the_chromebook(bt_page, relay_server,
     wait_for_kernel_idle(bt_page, timeout=30)
     output = printed(bt_page, 4)
     assert "kom helt frem" not in stdout(bt_page, 4), output
-    assert "gennem browseren er væk" in output and 'Robot("lego", name="Technic Hub")' in output
+    assert "var væk et øjeblik" in output and "Kør cellen igen" in output, output
     wait_for_panel_state(bt_page, panel, "connected")
     dropped = wait_for_hub(bt_page, hub, lambda s: not s["moving"], "the panel to brake", 5)
     assert writes_since(bluetooth, written)[:2] == STOP_FRAMES
     assert abs(dropped["x"] - stopped["x"]) + abs(dropped["y"] - stopped["y"]) < 250
 
-    # The cell run again: the tab still holds the hub, so no click; the light and a move work.
+    # The next cell goes on with the same robot; the light and a move work.
     before = hub_state(hub)
     run_cell(bt_page, 5, timeout=30)
     assert "kører igen" in stdout(bt_page, 5), printed(bt_page, 5)
-    after = wait_for_hub(bt_page, hub, lambda s: not s["moving"], "the last move to end")
+    after = wait_for_hub(bt_page, hub, lambda s: not s["moving"], "the move to end")
     assert 9 <= abs(after["x"] - before["x"]) + abs(after["y"] - before["y"]) <= 11
     assert after["light"] == RGB["green"]
 
+    # Robot("lego") run again: the tab still holds the hub, so no click.
+    requests = len(bt_page.evaluate("window.__robotlabFakeBluetooth.log"))
+    run_cell(bt_page, 6, timeout=30)
+    assert "ny robot" in stdout(bt_page, 6), printed(bt_page, 6)
+    assert len(bt_page.evaluate("window.__robotlabFakeBluetooth.log")) == requests
+    again = wait_for_hub(bt_page, hub, lambda s: not s["moving"], "the last move to end")
+    assert 4 <= abs(again["x"] - after["x"]) + abs(again["y"] - after["y"]) <= 6
+
     # robot.close(): the motors stop and the panel lets go of the hub.
-    run_cell(bt_page, 6, timeout=20)
-    assert "lukket" in stdout(bt_page, 6), printed(bt_page, 6)
+    run_cell(bt_page, 7, timeout=20)
+    assert "lukket" in stdout(bt_page, 7), printed(bt_page, 7)
     assert wait_for_message(bt_page, panel, "closed", timeout_ms=5_000) == DA["closed"]
     wait_for_hub(bt_page, hub, lambda s: not s["connected"], "the panel to let go", 5)
 

@@ -10,6 +10,7 @@ compared. Every ``lego_`` message is shown here in Danish and English.
 from __future__ import annotations
 
 import re
+import threading
 import time
 
 import pytest
@@ -181,7 +182,10 @@ def test_each_command_and_reading_on_a_lego_hub(room):
     assert robot.odometer() < 10
 
 
-def test_a_drive_is_leased_renewed_while_linked_and_stops_within_the_lease_when_the_link_is_lost(room):
+def test_a_drive_is_leased_renewed_while_linked_and_stops_within_the_lease_when_the_link_is_lost(
+        room, monkeypatch):
+    # The hub does not come back (no reconnection here): only the lease stops it.
+    monkeypatch.setattr(lego, "RECONNECT_WITHIN_S", 0)
     (hub,) = room.start()
     robot = room.robot()
     robot.drive(40, 40)
@@ -330,3 +334,41 @@ def test_robot_ble_opens_the_lego_hub_it_finds_when_no_robotlab_robot_is_in_rang
         assert_friendly(info.value, "lego_unknown_name", 'Robot("lego", name="Technic Hub")')
     finally:
         bluetooth.use_bleak_backends(None, None)
+
+
+def test_a_link_lost_mid_move_comes_back_brakes_the_hub_and_the_next_call_works(room):
+    """A hub has no watchdog: told to drive 100 cm, it drives on when the link drops. The link
+    finds it again, brakes both motors first thing, and the pupil's call says to run the cell
+    again; the next call works. A drive interrupted the same way is not renewed."""
+    (hub,) = room.start()
+    robot = room.robot()
+    robot.speed = 50
+    start = on_hub(hub, lambda body: pose(body.robot))
+
+    def drop_soon():
+        wait_until(lambda: on_hub(hub, lambda body: body.robot.moving), 2.0)
+        hub.drop_link()
+    dropper = threading.Thread(target=drop_soon)
+    dropper.start()
+    with pytest.raises(RobotConnectionError) as info:
+        robot.forward(100)
+    dropper.join()
+    assert_friendly(info.value, "lego_link_interrupted", "Technic Hub")
+    link = robot._backend._link
+    assert (link.state, link.losses, link.reconnections) == ("ready", 1, 1)
+    wait_until(lambda: not on_hub(hub, lambda body: body.robot.moving), 1.0)
+    stopped = on_hub(hub, lambda body: pose(body.robot))
+    assert stopped[0] - start[0] < 50, stopped        # braked long before the move's end
+    robot.forward(5)
+    moved = on_hub(hub, lambda body: pose(body.robot))
+    assert moved[0] - stopped[0] == pytest.approx(5, abs=0.5)
+
+    robot.drive(40, 40)
+    hub.drop_link().result(2.0)
+    wait_until(lambda: link.reconnections == 2, lego.RECONNECT_WITHIN_S)
+    with pytest.raises(RobotConnectionError) as info:
+        robot.wait(0.5)
+    assert info.value.reason == "lego_link_interrupted"
+    wait_until(lambda: not on_hub(hub, lambda body: body.robot.moving), lego.LEASE_S + 0.5)
+    time.sleep(2 * lego.LEASE_RENEW_S)
+    assert not on_hub(hub, lambda body: body.robot.moving)    # not driven again by a renewal
