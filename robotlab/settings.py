@@ -15,6 +15,10 @@
   robots, RobotLab-01 ... RobotLab-N, in range of this kernel instead of the
   computer's radio: ``Robot("ble", name="01")`` then connects to a simulated robot
   over the real protocol. For rehearsing a lesson without robots, and for tests.
+- ``ROBOTLAB_VIRTUAL_HUBS``: a number N from 1 to 30 puts N virtual LEGO hubs
+  ("Technic Hub", or "Technic Hub 1" ... "Technic Hub N") in range of this kernel's
+  ``Robot("lego")`` instead of the computer's radio: each speaks LEGO Wireless
+  Protocol 3.0 and drives a simulated Technic drive base (docs/lego.md).
 - ``ROBOTLAB_BLE``: how ``Robot("ble")`` reaches a robot: "auto" (default: this
   computer's Bluetooth, or the pupil's browser when Python runs in a notebook kernel
   on a server without Bluetooth), "local" (this computer's Bluetooth only) or
@@ -74,12 +78,21 @@ def time_limit() -> float | None:
 MAX_VIRTUAL_ROBOTS = 30
 
 
-def virtual_robots() -> int:
-    """How many virtual Bluetooth robots ``ROBOTLAB_VIRTUAL_ROBOTS`` asks for (0: none)."""
-    text = os.environ.get("ROBOTLAB_VIRTUAL_ROBOTS", "").strip()
+def _count(variable: str) -> int:
+    text = os.environ.get(variable, "").strip()
     if not text.isdigit():
         return 0
     return min(int(text), MAX_VIRTUAL_ROBOTS)
+
+
+def virtual_robots() -> int:
+    """How many virtual Bluetooth robots ``ROBOTLAB_VIRTUAL_ROBOTS`` asks for (0: none)."""
+    return _count("ROBOTLAB_VIRTUAL_ROBOTS")
+
+
+def virtual_hubs() -> int:
+    """How many virtual LEGO hubs ``ROBOTLAB_VIRTUAL_HUBS`` asks for (0: none, at most 30)."""
+    return _count("ROBOTLAB_VIRTUAL_HUBS")
 
 
 #: The values ``ROBOTLAB_BLE`` may take.

@@ -63,6 +63,8 @@ from .base import Backend, Motion
 _bleak_backends: tuple[type | None, type | None] = (None, None)
 #: The hubs this kernel holds open (a hub takes one connection at a time).
 _open: weakref.WeakSet[LegoBackend] = weakref.WeakSet()
+#: The virtual radio and hubs of ``ROBOTLAB_VIRTUAL_HUBS``, once started.
+_virtual_hubs: tuple | None = None
 
 #: Seconds to listen for hubs when no name is given, and to look for a named one.
 SCAN_S = 2.0
@@ -110,6 +112,24 @@ def use_bleak_backends(scanner_backend: type | None, client_backend: type | None
     """
     global _bleak_backends
     _bleak_backends = (scanner_backend, client_backend)
+
+
+def _start_virtual_hubs() -> None:
+    """Start the virtual LEGO hubs ``ROBOTLAB_VIRTUAL_HUBS`` asks for, once per kernel.
+
+    Backends a test or demo chose with ``use_bleak_backends`` win over the setting.
+    """
+    global _virtual_hubs
+    count = settings.virtual_hubs()
+    if not count or _virtual_hubs is not None or _bleak_backends != (None, None):
+        return
+    from ble_bridge.virtual import VirtualRadio, backends
+
+    from ..emulate import start_virtual_hubs
+    radio = VirtualRadio()
+    hubs = start_virtual_hubs(radio, count, seed=settings.seed())
+    _virtual_hubs = (radio, hubs)
+    use_bleak_backends(*backends(radio))
 
 
 def hub_profile(hub_kind: int):
@@ -220,6 +240,8 @@ class LegoBackend(Backend):
         build = check_build(left=left, right=right, wheel_cm=wheel_cm, axle_cm=axle_cm)
         self.name = name
         release_earlier(name)       # it holds the hub, which then would not advertise
+        if relay is None and bleak_backends is None:
+            _start_virtual_hubs()
         self._relay = relay
         backends = bleak_backends or _bleak_backends
         chosen = backends != (None, None)

@@ -372,3 +372,32 @@ def test_a_link_lost_mid_move_comes_back_brakes_the_hub_and_the_next_call_works(
     wait_until(lambda: not on_hub(hub, lambda body: body.robot.moving), lego.LEASE_S + 0.5)
     time.sleep(2 * lego.LEASE_RENEW_S)
     assert not on_hub(hub, lambda body: body.robot.moving)    # not driven again by a renewal
+
+
+def test_robotlab_virtual_hubs_puts_hubs_in_range_for_rehearsing(monkeypatch):
+    """``ROBOTLAB_VIRTUAL_HUBS=2``: the first ``Robot("lego")`` starts two virtual hubs on a
+    virtual radio (the real protocol over Bumble), as a teacher rehearses without hubs."""
+    monkeypatch.setenv("ROBOTLAB_VIRTUAL_HUBS", "2")
+    monkeypatch.setattr(lego, "SCAN_S", SCAN_S)
+    assert lego._bleak_backends == (None, None) and lego._virtual_hubs is None
+    robots = []
+    try:
+        with pytest.raises(RobotConnectionError) as info:
+            Robot("lego")
+        assert_friendly(info.value, "lego_several_hubs", "Technic Hub 1, Technic Hub 2")
+        radio, hubs = lego._virtual_hubs
+        robots.append(Robot("lego", name="Technic Hub 2"))
+        robots[0].forward(5)
+        def odometer(hub):
+            return hub.on_radio(lambda: sum(hub.body.robot.encoders_cm) / 2)
+        assert odometer(hubs[1]) == pytest.approx(5, abs=0.5)
+        assert odometer(hubs[0]) == 0
+        assert lego._virtual_hubs == (radio, hubs)          # started once per kernel
+    finally:
+        for robot in robots:
+            robot.close()
+        if lego._virtual_hubs is not None:
+            stop_virtual_hubs(lego._virtual_hubs[1])
+            lego._virtual_hubs[0].close()
+        lego._virtual_hubs = None
+        lego.use_bleak_backends(None, None)
