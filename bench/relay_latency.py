@@ -17,7 +17,10 @@ one write per 7.5 ms (a BLE connection interval), which would measure the pacing
 Prints p50 and p99 of both and the difference; exits 1 when the added p50 exceeds
 5 ms or the added p99 20 ms.
 
-    .venv/bin/python bench/relay_latency.py [--commands 1000] [--gap-ms 10]
+``--robot lego`` measures the same for a virtual LEGO hub (LEGO Wireless Protocol 3.0):
+``robot.led(...)`` there waits for the hub's Port Output Command Feedback.
+
+    .venv/bin/python bench/relay_latency.py [--commands 1000] [--gap-ms 10] [--robot lego]
 """
 
 from __future__ import annotations
@@ -37,8 +40,9 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 from ble_bridge.virtual import VirtualRadio, backends  # noqa: E402
 from robotlab import Robot  # noqa: E402
-from robotlab.backends import bluetooth  # noqa: E402
-from robotlab.emulate import start_virtual_robots, stop_virtual_robots  # noqa: E402
+from robotlab.backends import bluetooth, lego  # noqa: E402
+from robotlab.emulate import (start_virtual_hubs, start_virtual_robots,  # noqa: E402
+                              stop_virtual_hubs, stop_virtual_robots)
 from tests.ble_bridge.relay_harness import SETUP, Kernel, Tab, log_in  # noqa: E402
 from tests.browser.harness import start_jupyter_server  # noqa: E402
 
@@ -62,10 +66,17 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def baseline(radio: VirtualRadio, commands: int, gap_s: float) -> list[float]:
+#: Per kind of robot: (the robot driven through the relay, the baseline's robot, the kind).
+ROBOTS = {"robotlab": ("RobotLab-07", "RobotLab-08", "ble"),
+          "lego": ("Technic Hub A", "Technic Hub B", "lego")}
+
+
+def baseline(radio: VirtualRadio, commands: int, gap_s: float, robot_kind: str) -> list[float]:
     """``robot.led`` with bleak straight to the virtual radio, in this process."""
-    bluetooth.use_bleak_backends(*backends(radio))
-    robot = Robot("ble", name="08")
+    _, name, kind = ROBOTS[robot_kind]
+    module = lego if kind == "lego" else bluetooth
+    module.use_bleak_backends(*backends(radio))
+    robot = Robot(kind, name=name)
     samples = []
     try:
         for i in range(commands):     # the same loop as MEASURE runs in the kernel
@@ -76,19 +87,21 @@ def baseline(radio: VirtualRadio, commands: int, gap_s: float) -> list[float]:
         return samples
     finally:
         robot.close()
-        bluetooth.use_bleak_backends(None, None)
+        module.use_bleak_backends(None, None)
 
 
-async def through_relay(server, radio: VirtualRadio, commands: int, gap_s: float) -> list[float]:
+async def through_relay(server, radio: VirtualRadio, commands: int, gap_s: float,
+                        robot_kind: str) -> list[float]:
     """``robot.led`` in a kernel, through the relay and the Python tab."""
+    name, _, kind = ROBOTS[robot_kind]
     kernel = await Kernel.start(server)
     tab = Tab(server, kernel.id, radio)
     try:
         await kernel.cell(SETUP)
-        run = kernel.run('robot = Robot("ble")')
+        run = kernel.run(f'robot = Robot("{kind}")')
         panel = json.loads(await run.line("PANEL "))
-        await tab.connect_robot("RobotLab-07")
-        answer = await tab.pair(panel["token"])
+        await tab.connect_robot(name)
+        answer = await tab.pair(panel["token"], name=name)
         assert answer["type"] == "paired", answer
         await run.finished()
         measuring = kernel.run(MEASURE.format(commands=commands, gap_s=gap_s))
@@ -107,28 +120,35 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--commands", type=int, default=1000)
     parser.add_argument("--gap-ms", type=float, default=10.0)
+    parser.add_argument("--robot", choices=sorted(ROBOTS), default="robotlab")
     args = parser.parse_args()
     gap_s = args.gap_ms / 1000
     radio = VirtualRadio()
-    robots = start_virtual_robots(radio, 2, noise=False)    # RobotLab-07 (relay), -08 (baseline)
+    if args.robot == "lego":
+        robots = start_virtual_hubs(radio, 2, noise=False, names=list(ROBOTS["lego"][:2]))
+    else:
+        robots = start_virtual_robots(radio, 2, noise=False)  # RobotLab-07 (relay), -08 (baseline)
     try:
-        direct = baseline(radio, args.commands, gap_s)
+        direct = baseline(radio, args.commands, gap_s, args.robot)
         with tempfile.TemporaryDirectory(prefix="rl-relay-bench-") as root, \
                 start_jupyter_server(Path(root), env_overrides={"ROBOTLAB_BLE": "browser"},
                                      log_name="jupyter-server-relay-bench.log") as server:
             log_in(server)
             loop = asyncio.new_event_loop()
             try:
-                relayed = loop.run_until_complete(through_relay(server, radio, args.commands, gap_s))
+                relayed = loop.run_until_complete(
+                    through_relay(server, radio, args.commands, gap_s, args.robot))
             finally:
                 loop.close()
     finally:
-        stop_virtual_robots(robots)
+        (stop_virtual_hubs if args.robot == "lego" else stop_virtual_robots)(robots)
         radio.close()
     added_p50 = percentile(relayed, 0.5) - percentile(direct, 0.5)
     added_p99 = percentile(relayed, 0.99) - percentile(direct, 0.99)
-    print(f"Relay latency: robot.led(...) until its ACK, {args.commands} commands "
-          f"{args.gap_ms:g} ms apart, localhost, virtual robot; the browser is a Python tab")
+    answer = "the hub's feedback" if args.robot == "lego" else "its ACK"
+    print(f"Relay latency: robot.led(...) until {answer}, {args.commands} commands "
+          f"{args.gap_ms:g} ms apart, localhost, virtual {args.robot} robot; the browser is a "
+          "Python tab")
     print(row("bleak, no relay", direct))
     print(row("through the relay", relayed))
     ok = added_p50 <= GOAL_P50_MS and added_p99 <= GOAL_P99_MS

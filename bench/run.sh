@@ -69,6 +69,8 @@ case "$what" in
         echo
         "$PY" bench/relay_latency.py || status=$?
         echo
+        "$PY" bench/relay_latency.py --robot lego || status=$?
+        echo
         "$PY" bench/grading_speed.py || status=$?
         echo
         "$PY" bench/lesson_runtime.py || status=$?

@@ -1,6 +1,7 @@
 """The relay tests' and the relay benchmark's pieces: kernels and cells on a real Jupyter server,
 and ``Tab``, a Python stand-in for the pupil's browser tab that bridges the relay WebSocket to a
-virtual robot through bleak on the virtual radio (see tests/ble_bridge/test_relay.py)."""
+virtual robot or a virtual LEGO hub through bleak on the virtual radio (see
+tests/ble_bridge/test_relay.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from tornado.websocket import WebSocketClosedError, websocket_connect
 
 from ble_bridge import uart_roles
 from ble_bridge.gatt import NUS_SERVICE_UUID
+from ble_bridge.lwp3 import HUB_CHARACTERISTIC_UUID, HUB_SERVICE_UUID, messages as lwp3
+from ble_bridge.lwp3.constants import IoEvent
 from ble_bridge.virtual import VirtualRadio, backends
 
 #: Seconds a whole cell may take here; the longest drives a small square.
@@ -201,6 +204,8 @@ class Tab:
         self.resume: str | None = None
         self.stop_frame = ""                 # hex, from the panel's trait
         self.received: list[dict] = []       # JSON messages from the kernel
+        self.service = NUS_SERVICE_UUID
+        self.attached: dict[int, bytes] = {}  # a LEGO hub's Attached I/O reports, as the panel keeps
         self._to_robot = ""
         self._pump: asyncio.Task | None = None
 
@@ -212,6 +217,11 @@ class Tab:
                                   disconnected_callback=self._gatt_lost)
         await self.client.connect()
         service = self.client.services.get_service(NUS_SERVICE_UUID)
+        if service is None:                  # a LEGO hub: one characteristic both ways
+            self.service = HUB_SERVICE_UUID
+            self._to_robot = HUB_CHARACTERISTIC_UUID
+            await self.client.start_notify(HUB_CHARACTERISTIC_UUID, self._notified)
+            return
         roles = uart_roles((c.uuid, c.properties) for c in service.characteristics)
         self._to_robot = roles.to_robot
         await self.client.start_notify(roles.from_robot, self._notified)
@@ -220,8 +230,8 @@ class Tab:
         """Open the WebSocket and pair; the kernel's first answer (``paired`` or ``refused``)."""
         self.ws = await websocket_connect(request(self.server, f"robotlab/relay/{self.kernel_id}"))
         self.ws.protocol.set_nodelay(True)    # as Chromium does for every socket
-        await self.ws.write_message(json.dumps({"type": "pair", "token": token,
-                                                "device": {"name": name}}))
+        await self.ws.write_message(json.dumps({"type": "pair", "token": token, "device": {
+            "name": name, "service": self.service}}))
         answer = json.loads(await self.ws.read_message())
         if answer["type"] == "paired":
             self.resume = answer["resume"]
@@ -251,8 +261,19 @@ class Tab:
                 self.received.append(json.loads(message))
                 if self.received[-1]["type"] == "disconnect":
                     await self.client.disconnect()
+                elif self.received[-1]["type"] == "resend_attached":
+                    for report in list(self.attached.values()):
+                        await ws.write_message(report, binary=True)
+                    await ws.write_message(json.dumps({"type": "resent"}))
 
     def _notified(self, _characteristic, data: bytearray) -> None:
+        if self.service == HUB_SERVICE_UUID:
+            message = lwp3.decode(bytes(data))
+            if isinstance(message, lwp3.HubAttachedIo):
+                if message.event is IoEvent.DETACHED:
+                    self.attached.pop(message.port, None)
+                else:
+                    self.attached[message.port] = bytes(data)
         if self.ws is not None and self.ws.protocol is not None:
             try:
                 self.ws.write_message(bytes(data), binary=True)

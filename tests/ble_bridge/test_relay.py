@@ -397,3 +397,60 @@ def test_a_tab_names_the_service_it_holds_its_robot_by(tmp_path, loop):
         robot_tab.close()
     finally:
         listener.close()
+
+
+def test_closing_the_tab_mid_drive_a_lego_hub_stops_within_the_lease_and_the_pupil_is_told(
+        server, login, loop):
+    """A LEGO hub through a Python tab: ``Robot("lego")`` pairs by the LEGO Hub Service, the
+    kernel learns the hub's motors from the reports the tab resends, and tells the tab the
+    stop frames and the battery. The tab closes mid-drive: nothing stops a LEGO hub but the
+    drive's lease (no watchdog), and the pupil's waiting call says the hub is gone."""
+    from ble_bridge.relay.bleak_backend import hub_stop_frames
+    from robotlab.backends import lego
+    from robotlab.emulate import start_virtual_hubs, stop_virtual_hubs
+
+    radio = VirtualRadio()
+    (hub,) = start_virtual_hubs(radio, 1, noise=False)
+
+    def moving() -> bool:
+        return hub.on_radio(lambda: hub.body.robot.moving)
+
+    async def scenario():
+        kernel = await Kernel.start(server)
+        tab = Tab(server, kernel.id, radio)
+        try:
+            await kernel.cell(SETUP + "\nfrom robotlab.backends import lego\n"
+                              "lego.RECONNECT_WITHIN_S = 1.5\n")
+            run = kernel.run('robot = Robot("lego")\n'
+                             'robot.drive(50, 50)\n'
+                             'try:\n'
+                             '    robot.wait(20)\n'
+                             'except Exception as error:\n'
+                             '    show_error(error)\n')
+            panel = await panel_of(run)
+            assert panel["kinds"] == ["lego"] and panel["wanted"] is None
+            await tab.connect_robot("Technic Hub")
+            assert (await tab.pair(panel["token"], name="Technic Hub"))["type"] == "paired"
+            await until(moving)
+            told = [dict(message) for message in tab.received]
+            await tab.close()
+            closed = asyncio.get_running_loop().time()
+            await until(lambda: not moving(), lego.LEASE_S + 1.0)
+            stopped_after = asyncio.get_running_loop().time() - closed
+            return told, stopped_after, await error_of(run)
+        finally:
+            await tab.close()
+            await kernel.close()
+
+    try:
+        told, stopped_after, error = drive(loop, scenario())
+    finally:
+        stop_virtual_hubs([hub])
+        radio.close()
+    assert {"type": "stop", "frames": hub_stop_frames({0, 1})} in told
+    assert {"type": "battery", "percent": 87} in told
+    assert {"type": "status", "state": "moving"} in told
+    assert stopped_after <= lego.LEASE_S + 0.5
+    assert error["reason"] == "lego_relay_link_lost"
+    assert "Technic Hub" in error["da"] and "browseren" in error["da"]
+    assert 'Robot("lego", name="Technic Hub")' in error["en"] and error["da"] != error["en"]
