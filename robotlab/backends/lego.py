@@ -20,8 +20,9 @@ the hub advertises; the pupil can say other ports and sizes.
   where attached, subscribed on first use. Like every RobotLab robot, a
   reading lets one telemetry period pass, so ``while robot.time() < 3: ...``
   runs at the profile's telemetry rate.
-- ``led`` sets the hub's light; a hub has no buzzer, so ``beep`` only waits,
-  and no bumper, so ``bumped()`` says to use the distance sensor.
+- ``led`` sets the hub's light and ``identify`` blinks it (a thread, so the
+  cell goes on); a hub has no buzzer, so ``beep`` only waits, and no bumper,
+  so ``bumped()`` says to use the distance sensor.
 - On a server without Bluetooth (JupyterHub), or with ``ROBOTLAB_BLE=browser``,
   the hub is reached through the pupil's browser tab as a RobotLab robot is
   (docs/relay.md): the Connect panel lists LEGO hubs, and its Stop button
@@ -85,6 +86,9 @@ WAIT_SLICE_S = 0.1
 #: Seconds a move the hub ended early waits for the Connect panel's word that its Stop
 #: button did it (the hub's feedback and the panel's message travel separately).
 STOP_NOTICE_S = 0.5
+#: Seconds the light is on, then off, while ``identify`` blinks it; its colour then.
+BLINK_S = 0.25
+BLINK_RGB = (255, 255, 255)
 #: Hub names listed in a message.
 MAX_NAMES_SHOWN = 8
 #: The hub letters as LWP3 port numbers (the same on every hub driven here).
@@ -279,6 +283,9 @@ class LegoBackend(Backend):
         self._lease = threading.Thread(target=self._renew_leases, name=f"lego lease {self.name}",
                                        daemon=True)
         self._lease.start()
+        self._rgb = BLINK_RGB           # a connected hub's light is white until the pupil sets it
+        self._blink_until = 0.0
+        self._blinker: threading.Thread | None = None
 
     def __repr__(self) -> str:
         return f"<LegoBackend {self.name} {self._link.state}>"
@@ -542,8 +549,41 @@ class LegoBackend(Backend):
     def set_led(self, rgb):
         if self._light is None:
             return
-        token = self._sending(lambda: self._link.command(self._light, set_rgb(*rgb)))
+        def send():
+            self._rgb, self._blink_until = tuple(rgb), 0.0      # a blink ends with this colour
+            return self._link.command(self._light, set_rgb(*rgb))
+        token = self._sending(send)
         self.wait_for(LegoMotion(self._link, [token], 0.0))
+
+    def identify(self, seconds: float) -> None:
+        """Blink the hub's light white for ``seconds`` while the pupil's code goes on;
+        ``identify(0)`` stops; then the light has its colour again."""
+        if self._light is None:
+            return
+        self._check_link()
+        self._blink_until = time.monotonic() + seconds
+        if seconds > 0 and (self._blinker is None or not self._blinker.is_alive()):
+            self._blinker = threading.Thread(target=self._blink, name=f"lego blink {self.name}",
+                                             daemon=True)
+            self._blinker.start()
+
+    def _blink(self) -> None:
+        on = True
+        try:
+            while True:
+                with self._lock:        # set_led ends the blink under the same lock
+                    if not (time.monotonic() < self._blink_until and not self._closing.is_set()
+                            and self._link.state == "ready"):
+                        break
+                    self._link.command(self._light, set_rgb(*(BLINK_RGB if on else (0, 0, 0))),
+                                       feedback=False)
+                on = not on
+                self._closing.wait(BLINK_S)
+            if self._link.state == "ready" and not self._closing.is_set():
+                with self._lock:
+                    self._link.command(self._light, set_rgb(*self._rgb), feedback=False)
+        except HubLinkError:
+            pass                          # the pupil's next call reports the link
 
     def beep(self, hz, seconds):
         """A LEGO hub has no buzzer: the tone is not played (the caller still waits)."""

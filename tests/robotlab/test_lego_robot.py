@@ -19,6 +19,7 @@ from ble_bridge.lwp3 import HubKind, StartSpeedForTime
 from ble_bridge.virtual import VirtualRadio, backends
 from ble_bridge.virtual.lwp3_hub import VirtualHub
 from robotlab import Robot
+from robotlab.colours import RGB
 from robotlab.backends import create_backend, lego
 from robotlab.emulate import SimulatedDriveBase, start_virtual_hubs, stop_virtual_hubs
 from robotlab.errors import RobotAttributeError, RobotConnectionError, RobotLabError, RobotValueError
@@ -401,3 +402,23 @@ def test_robotlab_virtual_hubs_puts_hubs_in_range_for_rehearsing(monkeypatch):
             lego._virtual_hubs[0].close()
         lego._virtual_hubs = None
         lego.use_bleak_backends(None, None)
+
+
+def test_identify_blinks_the_hubs_light_while_the_code_goes_on(room):
+    (hub,) = room.start()
+    robot = room.robot()
+    robot.led("rød")
+    seen = set()
+    began = time.monotonic()
+    robot.identify(1)
+    assert time.monotonic() - began < 0.5              # the cell goes on while it blinks
+    while time.monotonic() - began < 0.9:
+        seen.add(on_hub(hub, lambda body: body.light))
+        time.sleep(0.02)
+    assert {(255, 255, 255), (0, 0, 0)} <= seen
+    wait_until(lambda: on_hub(hub, lambda body: body.light) == RGB["red"], 1.0)
+    robot.identify(5)
+    robot.identify(0)                                   # stops at once, with the colour again
+    wait_until(lambda: on_hub(hub, lambda body: body.light) == RGB["red"], 1.0)
+    robot.led("blå")
+    assert on_hub(hub, lambda body: body.light) == RGB["blue"]
