@@ -172,3 +172,20 @@ def test_the_welcome_notebook_points_to_notebooks_that_exist(name):
     named = set(re.findall(r"`([\w-]+\.ipynb)`", text))
     assert len(named) >= 4
     assert sorted(n for n in named if not (NOTEBOOKS / n).is_file()) == []
+
+
+@pytest.mark.parametrize("name, moved", [("forbind-lego.ipynb", "Kørt frem"),
+                                         ("connect-lego.ipynb", "Driven forward")])
+def test_connect_a_lego_robot_runs_against_a_virtual_hub(name, moved, monkeypatch):
+    """ROBOTLAB_VIRTUAL_HUBS puts a virtual LEGO hub on a virtual radio in the kernel: the
+    notebook's Robot("lego") goes through bleak and LEGO Wireless Protocol 3.0."""
+    monkeypatch.setenv("ROBOTLAB_VIRTUAL_HUBS", "1")
+    monkeypatch.setenv("ROBOTLAB_SEED", "1")
+    notebook = run_notebook(nbformat.read(NOTEBOOKS / name, as_version=4))
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert not [o for c in code for o in c.outputs if o["output_type"] == "error"]
+    shown = "".join(o["data"]["text/plain"] for o in code[1].outputs if "data" in o)
+    assert "lego" in shown and "Technic Hub" in shown, shown
+    printed = "".join(o["text"] for c in code for o in outputs(c, "stream"))
+    driven = float(re.search(rf"{moved}: ([\d.]+) cm", printed).group(1))
+    assert 9 <= driven <= 11
