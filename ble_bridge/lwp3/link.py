@@ -18,9 +18,10 @@ The hub has no watchdog: a motor told to run keeps running if the link is
 lost. So ``close`` stops the given ports before it disconnects, and a lost
 link is reported to the caller. With ``reconnect_within_s`` the link looks
 for the hub again for that long (state "reconnecting"); once connected, the
-first thing it writes is StartPower(0) to every motor the hub reports, then
-it sets up the subscriptions and battery updates again and is "ready". The
-commands that were running when the link went are "lost" either way.
+first thing it writes is StartPower(0) to every motor the hub reported, then
+it sets up the ports' input formats and battery updates again and is
+"ready". The commands that were running when the link went are "lost"
+either way.
 """
 
 from __future__ import annotations
@@ -112,7 +113,10 @@ class HubLink:
         self.losses = 0
         #: Times the link came back by itself after a loss.
         self.reconnections = 0
-        self._subscriptions: dict[int, SensorMode] = {}
+        #: The input format each port was set up with (subscriptions, the light's RGB mode):
+        #: set up again after a reconnection.
+        self._setups: dict[int, PortInputFormatSetupSingle] = {}
+        self._reconnecting: asyncio.Task | None = None
         self._properties: dict[HubProperty, object] = {}
         self._formats: dict[int, PortInputFormatSingle] = {}
         self._sizes: dict[int, int] = {}
@@ -143,6 +147,8 @@ class HubLink:
     def write(self, message) -> None:
         """Send one message to the hub."""
         self._call(self._write(message), ANSWER_S)
+        if isinstance(message, PortInputFormatSetupSingle):
+            self._setups[message.port] = message
 
     def command(self, port: int, command, *, feedback: bool = True) -> int:
         """Send a Port Output Command (executed at once); a token for ``wait_done``."""
@@ -181,11 +187,9 @@ class HubLink:
         """
         if sensor.delta < 1:
             raise ValueError("a delta of 0 floods the link (LWP3 3.17); use 1 or more")
-        self._subscriptions[port] = sensor
         self._sizes[port] = sensor.dataset.size
         self._values.pop(port, None)
-        self._call(self._write(PortInputFormatSetupSingle(port, sensor.mode, sensor.delta, True)),
-                   ANSWER_S)
+        self.write(PortInputFormatSetupSingle(port, sensor.mode, sensor.delta, True))
         self._wait(lambda: self._formats.get(port) is not None
                    and self._formats[port].mode == sensor.mode and port in self._values)
 
@@ -220,6 +224,7 @@ class HubLink:
             self.stop_motors(stop_ports)
         self._set_state("closing")          # a reconnection under way gives up
         try:
+            self._call(self._end_reconnecting(), CONNECT_TIMEOUT_S)
             self._call(self._disconnect(), CONNECT_TIMEOUT_S)
         except HubLinkError:
             pass
@@ -361,10 +366,13 @@ class HubLink:
                 pass
 
     def _on_disconnected(self, client) -> None:
-        if self.state != "ready" or client is not self._client:
-            return
         reconnect = self.reconnect_within_s > 0 and self.name is not None
         with self._changed:
+            if client is not self._client:
+                return
+            if self.state != "ready":
+                self._client = None        # a hub found again dropped while being set up
+                return
             self.losses += 1
             for port, tokens in self._pending.items():
                 for token in tokens:
@@ -374,12 +382,35 @@ class HubLink:
             self.state = "reconnecting" if reconnect else "lost"
             self._changed.notify_all()
         if reconnect:
-            self._loop.create_task(self._reconnect())
+            self._reconnecting = self._loop.create_task(self._reconnect())
+
+    async def _end_reconnecting(self) -> None:
+        """Cancel a reconnection under way and wait until it has let go of what it opened."""
+        task, self._reconnecting = self._reconnecting, None
+        if task is not None and not task.done():
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
 
     async def _reconnect(self) -> None:
         """Find the hub again (loop thread); stop its motors first thing, then set up again."""
         deadline = self._loop.time() + self.reconnect_within_s
         kwargs = {"backend": self._client_backend} if self._client_backend else {}
+        client = None
+        try:
+            await self._reconnect_until(deadline, kwargs)
+        finally:
+            if self.state != "ready" and self._client is not None:
+                client, self._client = self._client, None
+            if client is not None:
+                try:
+                    await asyncio.shield(client.disconnect())
+                except (BleakError, TimeoutError, OSError, asyncio.CancelledError):
+                    pass
+
+    async def _reconnect_until(self, deadline: float, kwargs: dict) -> None:
         while self.state == "reconnecting" and (left := deadline - self._loop.time()) > 0:
             try:
                 found = await self._scan(min(FIND_S, left), self.name)
@@ -391,21 +422,20 @@ class HubLink:
                 continue
             client = BleakClient(device, disconnected_callback=self._on_disconnected,
                                  timeout=CONNECT_TIMEOUT_S, **kwargs)
+            self._client = client       # from here on, ``_reconnect`` lets go of it on failure
             try:
                 await client.connect()
                 if self.state != "reconnecting":
-                    await client.disconnect()
                     return
-                self._client = client
-                await client.start_notify(HUB_CHARACTERISTIC_UUID, self._on_notification)
-                await asyncio.sleep(ATTACH_WAIT_S)
+                # First thing: brake every motor the hub reported (it drove on meanwhile).
                 for port, io_type in sorted(self.attached.items()):
                     if io_type in TACHO_MOTORS:
                         await self._write(PortOutputCommand(port, start_power(0), feedback=False),
                                           setting_up=True)
-                for port, sensor in self._subscriptions.items():
-                    await self._write(PortInputFormatSetupSingle(port, sensor.mode, sensor.delta,
-                                                                 True), setting_up=True)
+                await client.start_notify(HUB_CHARACTERISTIC_UUID, self._on_notification)
+                await asyncio.sleep(ATTACH_WAIT_S)
+                for setup in list(self._setups.values()):
+                    await self._write(setup, setting_up=True)
                 await self._write(HubProperties(HubProperty.BATTERY_VOLTAGE,
                                                 PropertyOperation.ENABLE_UPDATES), setting_up=True)
             except (BleakError, TimeoutError, HubLinkError, OSError):
@@ -417,12 +447,17 @@ class HubLink:
                 await asyncio.sleep(RECONNECT_PAUSE_S)
                 continue
             with self._changed:
+                if (self.state != "reconnecting" or self._client is not client
+                        or not client.is_connected):
+                    continue            # closed meanwhile, or dropped while being set up
                 self.reconnections += 1
                 self.state = "ready"
                 self._changed.notify_all()
             return
-        if self.state == "reconnecting":
-            self._set_state("lost")
+        with self._changed:
+            if self.state == "reconnecting":
+                self.state = "lost"
+                self._changed.notify_all()
 
     def _on_notification(self, _characteristic, data: bytearray) -> None:
         try:

@@ -66,6 +66,8 @@ _bleak_backends: tuple[type | None, type | None] = (None, None)
 _open: weakref.WeakSet[LegoBackend] = weakref.WeakSet()
 #: The virtual radio and hubs of ``ROBOTLAB_VIRTUAL_HUBS``, once started.
 _virtual_hubs: tuple | None = None
+#: The browser relays whose Connect panels' Stop this module listens to.
+_relays_heard: weakref.WeakSet = weakref.WeakSet()
 
 #: Seconds to listen for hubs when no name is given, and to look for a named one.
 SCAN_S = 2.0
@@ -148,6 +150,15 @@ def hub_profile(hub_kind: int):
             if profile.hub is not None and profile.hub.hub_kind == HubKind(hub_kind).name.lower():
                 return profile
     return None
+
+
+def _panel_stopped() -> None:
+    """A Connect panel's Stop was pressed (the relay listener's thread): every hub reached
+    through a browser stops its drive and is braked again by the kernel."""
+    for backend in list(_open):
+        if backend._relay is not None:
+            threading.Thread(target=backend._stopped_in_panel, name="lego stop",
+                             daemon=True).start()
 
 
 def release_earlier(name: str | None) -> None:
@@ -250,6 +261,7 @@ class LegoBackend(Backend):
         backends = bleak_backends or _bleak_backends
         chosen = backends != (None, None)
         if relay is not None:
+            relay.stop_requested.clear()
             self._connect(name, *relay.backends)
         elif chosen or settings.ble_transport() != "browser":
             try:
@@ -285,7 +297,10 @@ class LegoBackend(Backend):
         self._lease.start()
         self._rgb = BLINK_RGB           # a connected hub's light is white until the pupil sets it
         self._blink_until = 0.0
-        self._blinker: threading.Thread | None = None
+        self._blinking = False
+        if self._relay is not None and self._relay not in _relays_heard:
+            _relays_heard.add(self._relay)
+            self._relay.listener.on_stopped(_panel_stopped)
 
     def __repr__(self) -> str:
         return f"<LegoBackend {self.name} {self._link.state}>"
@@ -491,7 +506,8 @@ class LegoBackend(Backend):
             with self._lock:
                 # A link that went and came back is not renewed: the pupil hears of it first.
                 if (self._drive_speeds is None or self._link.state != "ready"
-                        or self._link.losses != self._drive_losses):
+                        or self._link.losses != self._drive_losses
+                        or (self._relay is not None and self._relay.stop_requested.is_set())):
                     continue
                 try:
                     self._send_lease()
@@ -506,9 +522,16 @@ class LegoBackend(Backend):
         return LegoMotion(self._link, self._sending(send), 0.0)
 
     def emergency_stop(self):
-        self._drive_speeds = None
-        if self._link.state == "ready":
-            self._link.stop_motors((self.left_port, self.right_port))
+        with self._lock:            # after a lease renewal under way, never before it
+            self._drive_speeds = None
+            if self._link.state == "ready":
+                self._link.stop_motors((self.left_port, self.right_port))
+
+    def _stopped_in_panel(self) -> None:
+        """The Connect panel's Stop braked the hub. End a drive's lease at once (the pupil's
+        cell may have ended) and brake again: the kernel's writes reach the hub in order, so
+        this brake comes after any renewal that was already on its way."""
+        self.emergency_stop()
 
     def wait_for(self, motion):
         deadline = time.monotonic() + motion.planned_s + MOVE_MARGIN_S
@@ -561,11 +584,12 @@ class LegoBackend(Backend):
         if self._light is None:
             return
         self._check_link()
-        self._blink_until = time.monotonic() + seconds
-        if seconds > 0 and (self._blinker is None or not self._blinker.is_alive()):
-            self._blinker = threading.Thread(target=self._blink, name=f"lego blink {self.name}",
-                                             daemon=True)
-            self._blinker.start()
+        with self._lock:
+            self._blink_until = time.monotonic() + seconds
+            if seconds > 0 and not self._blinking:
+                self._blinking = True
+                threading.Thread(target=self._blink, name=f"lego blink {self.name}",
+                                 daemon=True).start()
 
     def _blink(self) -> None:
         on = True
@@ -574,6 +598,7 @@ class LegoBackend(Backend):
                 with self._lock:        # set_led ends the blink under the same lock
                     if not (time.monotonic() < self._blink_until and not self._closing.is_set()
                             and self._link.state == "ready"):
+                        self._blinking = False      # a new identify() starts a new blink
                         break
                     self._link.command(self._light, set_rgb(*(BLINK_RGB if on else (0, 0, 0))),
                                        feedback=False)
@@ -583,7 +608,7 @@ class LegoBackend(Backend):
                 with self._lock:
                     self._link.command(self._light, set_rgb(*self._rgb), feedback=False)
         except HubLinkError:
-            pass                          # the pupil's next call reports the link
+            self._blinking = False        # the pupil's next call reports the link
 
     def beep(self, hz, seconds):
         """A LEGO hub has no buzzer: the tone is not played (the caller still waits)."""
@@ -702,8 +727,9 @@ class LegoBackend(Backend):
         """Stop the motors (the hub has no watchdog) and let go of the hub; a browser tab
         keeps holding it (a new ``Robot("lego")`` takes it over)."""
         _open.discard(self)
-        self._drive_speeds = None
-        self._closing.set()
+        with self._lock:            # no lease renewal after the brake
+            self._drive_speeds = None
+            self._closing.set()
         self._link.close(stop_ports=(self.left_port, self.right_port))
 
     def close(self):

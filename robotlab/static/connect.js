@@ -487,16 +487,17 @@ class Link {
     if (this.device && this.device.gatt.connected && !this.deviceShared()) {
       // Let the stop that may be queued (every frame of it) reach the robot first.
       const device = this.device;
-      this.draining = this.rx;
+      this.draining = this.draining || this.rx;
       const flush = this.writing ? this.pumpDone() : Promise.resolve();
       flush.finally(() => {
         this.draining = null;
         if (device.gatt.connected) device.gatt.disconnect();
       });
     }
+    // The service stays known (until the next openGatt): a Stop pressed while the stop
+    // drains queues the same robot's frames again.
     this.rx = this.tx = null;
     this.battery = null;
-    this.service = null;
   }
 
   pumpDone() {

@@ -21,6 +21,7 @@ import pytest
 from ble_bridge.lwp3 import HUB_SERVICE_UUID, messages as lwp3
 from ble_bridge.relay.bleak_backend import hub_stop_frames
 from robotlab import Robot
+from robotlab.backends.lego import LEASE_S
 from robotlab.colours import RGB
 from robotlab.emulate import start_virtual_hubs, stop_virtual_hubs
 
@@ -120,6 +121,7 @@ LESSON = [
     SQUARE + "heading, odometer = square(robot)\nprint('firkant', round(heading, 1), round(odometer, 1))",
     FOLLOW_LINE + "robot.reset()\nfollow_line(robot)\nprint('linje', robot.line())",
     "robot.forward(300)\nprint('kom helt frem')",       # stopped with the panel's Stop
+    "robot.drive(-40, -40)\nprint('kører')",            # drives on after the cell: Stop
     "robot.forward(300)\nprint('kom helt frem')",       # the hub drops the link mid-move
     'robot.led("grøn")\nrobot.forward(10)\nprint("kører igen")',
     'robot = Robot("lego")\nrobot.forward(5)\nprint("ny robot")',
@@ -196,16 +198,29 @@ def test_a_pupil_drives_a_lego_hub_next_to_the_chromebook(bt_page, relay_server,
     bt_page.wait_for_function("(el) => el.dataset.kernel === 'ready'",
                               arg=panel.element_handle(), timeout=5_000)
 
+    # A drive goes on after its cell has ended (its lease renewed by the kernel): Stop ends it
+    # for good, not just until the next renewal.
+    run_cell(bt_page, 4, timeout=20)
+    assert "kører" in stdout(bt_page, 4)
+    wait_for_hub(bt_page, hub, lambda s: s["moving"], "the drive to start")
+    bt_page.wait_for_timeout(2 * LEASE_S * 1000)           # renewed past two leases
+    wait_for_hub(bt_page, hub, lambda s: s["moving"], "the renewed drive", 2)
+    panel.locator("button.robotlab-connect-stop").click()
+    stopped = wait_for_hub(bt_page, hub, lambda s: not s["moving"], "Stop to stop the drive", 2)
+    bt_page.wait_for_timeout(1.5 * LEASE_S * 1000)
+    still = hub_state(hub)
+    assert (still["x"], still["y"], still["moving"]) == (stopped["x"], stopped["y"], False)
+
     # The hub drops the link mid-move (out of range). It has no watchdog and would drive on:
     # the panel reconnects GATT and brakes the motors first, the kernel finds the hub again
     # (and brakes them too), and the pupil is told to run the cell again.
-    run_cell(bt_page, 4, wait=False)
+    run_cell(bt_page, 5, wait=False)
     wait_for_hub(bt_page, hub, lambda s: s["moving"], "the second long move to start")
     written = len(bluetooth.writes)
     hub.drop_link()
     wait_for_kernel_idle(bt_page, timeout=30)
-    output = printed(bt_page, 4)
-    assert "kom helt frem" not in stdout(bt_page, 4), output
+    output = printed(bt_page, 5)
+    assert "kom helt frem" not in stdout(bt_page, 5), output
     assert "var væk et øjeblik" in output and "Kør cellen igen" in output, output
     wait_for_panel_state(bt_page, panel, "connected")
     dropped = wait_for_hub(bt_page, hub, lambda s: not s["moving"], "the panel to brake", 5)
@@ -214,23 +229,23 @@ def test_a_pupil_drives_a_lego_hub_next_to_the_chromebook(bt_page, relay_server,
 
     # The next cell goes on with the same robot; the light and a move work.
     before = hub_state(hub)
-    run_cell(bt_page, 5, timeout=30)
-    assert "kører igen" in stdout(bt_page, 5), printed(bt_page, 5)
+    run_cell(bt_page, 6, timeout=30)
+    assert "kører igen" in stdout(bt_page, 6), printed(bt_page, 6)
     after = wait_for_hub(bt_page, hub, lambda s: not s["moving"], "the move to end")
     assert 9 <= abs(after["x"] - before["x"]) + abs(after["y"] - before["y"]) <= 11
     assert after["light"] == RGB["green"]
 
     # Robot("lego") run again: the tab still holds the hub, so no click.
     requests = len(bt_page.evaluate("window.__robotlabFakeBluetooth.log"))
-    run_cell(bt_page, 6, timeout=30)
-    assert "ny robot" in stdout(bt_page, 6), printed(bt_page, 6)
+    run_cell(bt_page, 7, timeout=30)
+    assert "ny robot" in stdout(bt_page, 7), printed(bt_page, 7)
     assert len(bt_page.evaluate("window.__robotlabFakeBluetooth.log")) == requests
     again = wait_for_hub(bt_page, hub, lambda s: not s["moving"], "the last move to end")
     assert 4 <= abs(again["x"] - after["x"]) + abs(again["y"] - after["y"]) <= 6
 
     # robot.close(): the motors stop and the panel lets go of the hub.
-    run_cell(bt_page, 7, timeout=20)
-    assert "lukket" in stdout(bt_page, 7), printed(bt_page, 7)
+    run_cell(bt_page, 8, timeout=20)
+    assert "lukket" in stdout(bt_page, 8), printed(bt_page, 8)
     assert wait_for_message(bt_page, panel, "closed", timeout_ms=5_000) == DA["closed"]
     wait_for_hub(bt_page, hub, lambda s: not s["connected"], "the panel to let go", 5)
 
@@ -271,9 +286,10 @@ def test_robot_ble_finds_a_lego_hub_and_the_kernel_dies_mid_drive(bt_page, relay
     os.kill(int(pid), signal.SIGKILL)
     assert wait_for_message(bt_page, panel, "kernel_gone", timeout_ms=5_000) == DA["kernel_gone"]
     assert_problem(panel, "kernel_gone")
-    # Both frames go out before the panel lets go of the hub.
+    # Both frames go out, last, before the panel lets go of the hub (a lease renewal may
+    # have been on its way just before).
     wait_for_hub(bt_page, hub, lambda s: not s["connected"], "the panel to let go", 5)
-    assert writes_since(bluetooth, written) == STOP_FRAMES
+    assert writes_since(bluetooth, written)[-2:] == STOP_FRAMES
     assert [lwp3.decode(frame).command for frame in STOP_FRAMES] == [lwp3.start_power(0)] * 2
     still = wait_for_hub(bt_page, hub, lambda s: not s["moving"], "the hub to stop", 2)
     bt_page.wait_for_timeout(300)

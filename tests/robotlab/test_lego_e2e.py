@@ -18,7 +18,8 @@ import pytest
 
 from ble_bridge.lwp3 import (EndState, ErrorCode, GotoAbsolutePosition, HubAction, HubActionType,
                              HubKind, IoType, MessageType, PortInputFormatSetupSingle, StartSpeed,
-                             StartSpeedForDegrees, StartSpeedForTime, preset_encoder, set_rgb)
+                             StartSpeedForDegrees, StartSpeedForTime, preset_encoder, set_rgb,
+                             start_power)
 from ble_bridge.lwp3.devices import LEGO_COLOURS, MOTOR_POSITION, SENSOR_MODES
 from ble_bridge.lwp3.link import COMPLETED, DISCARDED, LOST, HubLink, HubLinkError
 from ble_bridge.virtual import VirtualRadio, backends
@@ -44,8 +45,9 @@ class Bench:
         self.hubs.append(hub)
         return hub
 
-    def link(self) -> HubLink:
-        link = HubLink(**dict(zip(("scanner_backend", "client_backend"), backends(self.radio))))
+    def link(self, **options) -> HubLink:
+        link = HubLink(**dict(zip(("scanner_backend", "client_backend"), backends(self.radio))),
+                       **options)
         self.links.append(link)
         return link
 
@@ -236,3 +238,40 @@ def test_switching_the_hub_off_announces_it_and_ends_the_link(bench):
     wait_until(lambda: link.state == "lost")
     assert hub.switched_off
     assert any(m == HubAction(HubActionType.SWITCH_OFF) for m in hub.received)
+
+
+def test_a_link_found_again_brakes_first_and_sets_its_ports_up_again(bench):
+    hub = bench.hub()
+    link = bench.link(reconnect_within_s=5.0)
+    link.connect(find_s=1.0, scan_s=0.5)
+    link.subscribe(LEFT, MOTOR_POSITION)
+    link.write(PortInputFormatSetupSingle(LIGHT, 1, 1, False))       # the light's RGB mode
+    tokens = link.commands([(LEFT, StartSpeedForDegrees(2000, -60)),
+                            (RIGHT, StartSpeedForDegrees(2000, 60))])
+    wait_until(lambda: hub.on_radio(lambda: hub.body.robot.moving))
+    before = len(hub.received)
+    hub.drop_link().result(2.0)
+    assert [link.wait_done(token, 2.0) for token in tokens] == [LOST, LOST]
+    assert link.wait_settled(5.0) == "ready" and (link.losses, link.reconnections) == (1, 1)
+    again = hub.received[before:]
+    # The first two messages on the new link brake both motors; then the ports are set up again.
+    assert [(m.port, m.command) for m in again[:2]] == [(LEFT, start_power(0)),
+                                                          (RIGHT, start_power(0))]
+    setups = [m for m in again if isinstance(m, PortInputFormatSetupSingle)]
+    assert {(m.port, m.mode, m.notify) for m in setups} == {(LEFT, MOTOR_POSITION.mode, True),
+                                                            (LIGHT, 1, False)}
+    wait_until(lambda: not hub.on_radio(lambda: hub.body.robot.moving))
+    assert link.wait_done(link.command(RIGHT, StartSpeedForDegrees(90, 50)), 3.0) == COMPLETED
+
+
+def test_closing_while_the_link_looks_for_the_hub_leaves_nothing_connected(bench):
+    hub = bench.hub()
+    link = bench.link(reconnect_within_s=30.0)
+    link.connect(find_s=1.0, scan_s=0.5)
+    hub.stop()                                      # switched off: nothing to find
+    wait_until(lambda: link.state == "reconnecting")
+    link.close()
+    assert link.state == "closed" and not link._thread.is_alive()
+    hub.start()                                     # back on: nobody holds it
+    other = bench.link()
+    assert other.connect("Technic Hub", find_s=2.0).name == "Technic Hub"
