@@ -276,16 +276,10 @@ class LegoBackend(Backend):
                 self._connect_through_browser(name)
         else:
             self._connect_through_browser(name)
-        try:
-            self.profile = self._choose_profile(profile)
-            self.profile = build_profile(self.profile, **build)
+        def set_up():
+            self.profile = build_profile(self._choose_profile(profile), **build)
             self._set_up()
-        except HubLinkError as error:
-            self._link.close()
-            raise self._friendly(error) from None
-        except BaseException:
-            self._link.close()
-            raise
+        self._closing_link_on_failure(set_up)
         _open.add(self)
         self._lock = threading.RLock()
         self._drive_speeds: tuple[int, int] | None = None
@@ -310,15 +304,20 @@ class LegoBackend(Backend):
     def _connect(self, name: str | None, scanner_backend, client_backend) -> None:
         self._link = HubLink(scanner_backend=scanner_backend, client_backend=client_backend,
                              reconnect_within_s=RECONNECT_WITHIN_S)
+        self.info = self._closing_link_on_failure(
+            lambda: self._link.connect(name, scan_s=SCAN_S, find_s=FIND_S))
+        self.name = self.info.name
+
+    def _closing_link_on_failure(self, step):
+        """``step()``'s result; if it fails, the link is closed and its error made friendly."""
         try:
-            self.info = self._link.connect(name, scan_s=SCAN_S, find_s=FIND_S)
+            return step()
         except HubLinkError as error:
             self._link.close()
             raise self._friendly(error) from None
         except BaseException:
             self._link.close()
             raise
-        self.name = self.info.name
 
     def _connect_through_browser(self, name: str | None) -> None:
         """The relay path (docs/relay.md): the Connect panel lists LEGO hubs; the one the

@@ -174,11 +174,13 @@ SCENARIO = [
 ]
 
 
-def wait_for_robot(page, robot, ready, what: str, timeout_s: float = 15.0) -> dict:
-    """Poll the virtual robot (Playwright's waits, so the fake's answers keep flowing)."""
+def wait_for_robot(page, robot, ready, what: str, timeout_s: float = 15.0, *,
+                   read=robot_state) -> dict:
+    """Poll the virtual robot's ``read(robot)`` until ``ready`` (Playwright's waits, so the
+    fake's answers keep flowing)."""
     deadline = time.monotonic() + timeout_s
     while True:
-        state = robot_state(robot)
+        state = read(robot)
         if ready(state):
             return state
         if time.monotonic() > deadline:

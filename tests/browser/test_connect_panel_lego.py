@@ -12,9 +12,9 @@ same as on the simulator, which runs them in this process for comparison.
 
 from __future__ import annotations
 
+import inspect
 import os
 import signal
-import time
 
 import pytest
 
@@ -25,10 +25,13 @@ from robotlab.backends.lego import LEASE_S
 from robotlab.colours import RGB
 from robotlab.emulate import start_virtual_hubs, stop_virtual_hubs
 
+from tests.robotlab.test_lego_robot import follow_line, square
+
 from .harness import open_notebook, run_cell, save_screenshot, wait_for_kernel_idle, write_notebook
 from .test_connect_panel import (DA, assert_problem, bluetooth, bt_browser, bt_page,  # noqa: F401
                                  connect_by_click, panel_in, printed, radio, relay_server,
-                                 shown_message, stdout, wait_for_message, wait_for_panel_state)
+                                 shown_message, stdout, wait_for_message, wait_for_panel_state,
+                                 wait_for_robot)
 
 HUB = "Technic Hub"
 #: What the panel's Stop writes to the Technic drive base: StartPower(0) on ports A and B.
@@ -50,14 +53,7 @@ def hub_state(hub) -> dict:
 
 def wait_for_hub(page, hub, ready, what: str, timeout_s: float = 15.0) -> dict:
     """Poll the virtual hub (Playwright's waits, so the fake's answers keep flowing)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        state = hub_state(hub)
-        if ready(state):
-            return state
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}; hub: {state}")
-        page.wait_for_timeout(50)
+    return wait_for_robot(page, hub, ready, what, timeout_s, read=hub_state)
 
 
 def requested_filters(page) -> dict:
@@ -81,38 +77,15 @@ def hubs(radio):
     stop_virtual_hubs(started)
 
 
-# -- the pupil's scripts, the same as in tests/robotlab/test_lego_robot.py ------------------------
+# -- the pupil's scripts: those of tests/robotlab/test_lego_robot.py, as cells ----------------------
 
-SQUARE = """
-def square(robot):
-    robot.speed = 80
-    for side in range(4):
-        robot.forward(10)
-        robot.turn_left(90)
-    return robot.heading(), robot.odometer()
-"""
-
-FOLLOW_LINE = """
-def follow_line(robot):
-    robot.turn_right(15)
-    while robot.time() < 2.5:
-        left, right = robot.line()
-        if left:
-            robot.drive(15, 30)
-        elif right:
-            robot.drive(30, 15)
-        else:
-            robot.drive(30, 30)
-    robot.stop()
-"""
+SQUARE, FOLLOW_LINE = (inspect.getsource(script) for script in (square, follow_line))
 
 
-def simulated(script: str, name: str, **options):
-    """Run a script's function on the simulator in this process (unpaced); the robot."""
-    namespace: dict = {}
-    exec(script, namespace)
+def simulated(script, **options):
+    """Run a script on the simulator in this process (unpaced); the robot."""
     robot = Robot(profile="lego-technic", noise=False, **options)
-    namespace[name](robot)
+    script(robot)
     return robot
 
 
@@ -161,21 +134,21 @@ def test_a_pupil_drives_a_lego_hub_next_to_the_chromebook(bt_page, relay_server,
     # The square: the same as on the simulator, and back where it started.
     run_cell(bt_page, 1, timeout=60)
     heading, odometer = map(float, stdout(bt_page, 1).split("firkant")[1].split()[:2])
-    sim = simulated(SQUARE, "square", arena="linje")
-    square = wait_for_hub(bt_page, hub, lambda s: not s["moving"], "the square to end")
+    sim = simulated(square, arena="linje")
+    drawn = wait_for_hub(bt_page, hub, lambda s: not s["moving"], "the square to end")
     assert heading == pytest.approx(sim.heading(), abs=2.0)
     assert odometer == pytest.approx(sim.odometer(), abs=0.5)
     sim_body = sim._backend.body
-    assert square["x"] == pytest.approx(sim_body.x, abs=0.5), square
-    assert square["y"] == pytest.approx(sim_body.y, abs=0.5), square
-    assert (square["x"], square["y"]) == (pytest.approx(start["x"], abs=0.5),
-                                          pytest.approx(start["y"], abs=0.5))
+    assert drawn["x"] == pytest.approx(sim_body.x, abs=0.5), drawn
+    assert drawn["y"] == pytest.approx(sim_body.y, abs=0.5), drawn
+    assert (drawn["x"], drawn["y"]) == (pytest.approx(start["x"], abs=0.5),
+                                         pytest.approx(start["y"], abs=0.5))
 
     # Line following: colour sensor values arrive as the hub's notifications, through the tab.
     run_cell(bt_page, 2, timeout=60)
     assert "linje" in stdout(bt_page, 2), printed(bt_page, 2)
     followed = wait_for_hub(bt_page, hub, lambda s: not s["moving"], "the line to end")
-    sim = simulated(FOLLOW_LINE, "follow_line", arena="linje")
+    sim = simulated(follow_line, arena="linje")
     sim_body = sim._backend.body
     arena_start = sim._backend.world.arena.start
     assert sim_body.x > arena_start.x_cm + 20
