@@ -24,23 +24,18 @@ import concurrent.futures
 import logging
 import math
 import struct
-import time
 from types import SimpleNamespace
 
 from ble_bridge import NO_ECHO, Colour, SensorBits, Telemetry, advertised_name, wrap
 from ble_bridge.robot_side import RobotProtocol
 from ble_bridge.virtual import NusPeripheral, VirtualRadio
+from ble_bridge.virtual.pacing import TICK_S, real_time_steps  # TICK_S: the robots' tick
 from simulator import Pose, RobotProfile, SimRobot, World, load_arena, load_profile, sensors
 from simulator.arena import Arena
 from simulator.colours import COLOUR_IDS, classify
 
 logger = logging.getLogger(__name__)
 
-#: Seconds between two ticks of the robots' protocols, and the longest world step.
-TICK_S = 0.01
-#: At most this much robot time (s) is caught up after the radio loop stalled; beyond it the
-#: robots' clocks fall behind the wall clock instead of racing ahead of frames still queued.
-MAX_CATCH_UP_S = 0.1
 #: Profile ids of the protocol's registry (docs/protocol.md, "Robot profiles"); others are 0.
 PROFILE_IDS = {"classroom": 1}
 #: The simulator's colour names as the protocol's colour ids.
@@ -235,10 +230,9 @@ class VirtualRobot:
 class _Ticker:
     """Advances the worlds of some virtual robots on the radio loop, paced to real time.
 
-    Each wake-up advances every world by the wall time since the last one (at
-    most MAX_CATCH_UP_S) in steps of at most TICK_S, ticking every robot's
-    protocol after each step, so a watchdog deadline is never overshot by
-    more than one tick of robot time.
+    Each step of ``ble_bridge.virtual.pacing.real_time_steps`` advances every
+    world and then ticks every robot's protocol, so a watchdog deadline is
+    never overshot by more than one tick of robot time.
     """
 
     def __init__(self) -> None:
@@ -260,18 +254,11 @@ class _Ticker:
             await asyncio.gather(task, return_exceptions=True)
 
     async def _run(self) -> None:
-        last = time.monotonic()
-        while True:
-            await asyncio.sleep(TICK_S)
-            now = time.monotonic()
-            behind_s, last = min(now - last, MAX_CATCH_UP_S), now
-            while behind_s > 1e-9:
-                step_s = min(TICK_S, behind_s)
-                behind_s -= step_s
-                for world in dict.fromkeys(robot.world for robot in self._robots):
-                    world.advance(step_s)
-                for robot in list(self._robots):
-                    robot.tick()
+        async for step_s in real_time_steps():
+            for world in dict.fromkeys(robot.world for robot in self._robots):
+                world.advance(step_s)
+            for robot in list(self._robots):
+                robot.tick()
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

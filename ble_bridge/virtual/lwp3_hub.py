@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import Protocol
 
 from bumble.core import UUID, AdvertisingData, BaseBumbleError
@@ -39,15 +38,12 @@ from ..lwp3 import (HUB_CHARACTERISTIC_UUID, HUB_SERVICE_UUID, EndState, ErrorCo
                     encode, encode_version)
 from ..lwp3.constants import LWP_VERSION_BCD, MAX_NAME_SIZE, IoType
 from ..lwp3.devices import LEGO_COLOURS, TACHO_MOTORS
+from .pacing import TICK_S, real_time_steps
 from .peripheral import drop_link
 from .radio import VirtualRadio
 
 logger = logging.getLogger(__name__)
 
-#: Seconds between two ticks of the hub's clock (world steps, feedback, port values).
-TICK_S = 0.01
-#: At most this much hub time (s) is caught up after the radio loop stalled.
-MAX_CATCH_UP_S = 0.1
 #: The revision every virtual device reports in Hub Attached I/O.
 DEVICE_REVISION = encode_version(Version(1, 0, 0, 0))
 FIRMWARE_VERSION = Version(1, 1, 0, 0)
@@ -251,16 +247,10 @@ class VirtualHub:
                 logger.debug("%s: a notification was lost with the link", self.name)
 
     async def _clock(self) -> None:
-        last = time.monotonic()
-        while True:
-            await asyncio.sleep(TICK_S)
-            now = time.monotonic()
-            behind_s, last = min(now - last, MAX_CATCH_UP_S), now
-            while behind_s > 1e-9:
-                step_s = min(TICK_S, behind_s)
-                behind_s -= step_s
-                self.body.advance(step_s)
-                self._tick()
+        """The hub's clock (world steps, feedback, port values), paced to real time."""
+        async for step_s in real_time_steps():
+            self.body.advance(step_s)
+            self._tick()
 
     # -- radio loop: the protocol -----------------------------------------------------------------
 

@@ -193,6 +193,26 @@ def _forget_stop_before_each_cell(stop_requested: threading.Event) -> None:
         shell.events.register("pre_run_cell", lambda *info: stop_requested.clear())
 
 
+def connect_by_setting(backends: tuple, connect_here, connect_through_browser) -> None:
+    """Reach a robot the way ``ROBOTLAB_BLE`` says (docs/relay.md): ``connect_here(scanner,
+    client)`` with ``backends`` (this computer's radio when they are (None, None)), or
+    ``connect_through_browser()``. Backends a test chose always connect here; in "auto" a
+    notebook kernel without Bluetooth takes the browser. Used by ``Robot("ble")`` and
+    ``Robot("lego")``."""
+    chosen = backends != (None, None)
+    setting = settings.ble_transport()
+    if not chosen and setting == "browser":
+        connect_through_browser()
+        return
+    try:
+        connect_here(*backends)
+    except RobotConnectionError as error:
+        if (chosen or setting != "auto" or error.reason != "ble_no_bluetooth"
+                or _kernel_connection_file() is None):
+            raise
+        connect_through_browser()
+
+
 def _start_virtual_classroom() -> None:
     """Start the virtual robots ``ROBOTLAB_VIRTUAL_ROBOTS`` asks for, once per kernel.
 
@@ -316,19 +336,8 @@ class BluetoothBackend(Backend):
         from . import lego
         lego.release_earlier(self.name)   # a LEGO hub an earlier Robot("ble") found
         self._relay: _Relay | None = None
-        transport_setting = settings.ble_transport()
-        chosen = _bleak_backends != (None, None)
-        if chosen or transport_setting != "browser":
-            try:
-                self._connect(wanted, *_bleak_backends)
-            except RobotConnectionError as error:
-                # "auto": no radio here, but a notebook kernel on a server: the pupil's browser.
-                if (chosen or transport_setting != "auto" or error.reason != "ble_no_bluetooth"
-                        or _kernel_connection_file() is None):
-                    raise
-                self._connect_through_browser(wanted)
-        else:
-            self._connect_through_browser(wanted)
+        connect_by_setting(_bleak_backends, lambda *backends: self._connect(wanted, *backends),
+                           lambda: self._connect_through_browser(wanted))
         self.name = self._link.name
         _open.add(self)
         self._losses_seen = 0

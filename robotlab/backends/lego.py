@@ -258,24 +258,14 @@ class LegoBackend(Backend):
         if relay is None and bleak_backends is None:
             _start_virtual_hubs()
         self._relay = relay
-        backends = bleak_backends or _bleak_backends
-        chosen = backends != (None, None)
         if relay is not None:
             relay.stop_requested.clear()
             self._connect(name, *relay.backends)
-        elif chosen or settings.ble_transport() != "browser":
-            try:
-                self._connect(name, *backends)
-            except RobotConnectionError as error:
-                # "auto": no radio here, but a notebook kernel on a server: the pupil's browser.
-                from . import bluetooth
-                if (chosen or settings.ble_transport() != "auto"
-                        or error.reason != "ble_no_bluetooth"
-                        or bluetooth._kernel_connection_file() is None):
-                    raise
-                self._connect_through_browser(name)
         else:
-            self._connect_through_browser(name)
+            from .bluetooth import connect_by_setting
+            connect_by_setting(bleak_backends or _bleak_backends,
+                               lambda *backends: self._connect(name, *backends),
+                               lambda: self._connect_through_browser(name))
         def set_up():
             self.profile = build_profile(self._choose_profile(profile), **build)
             self._set_up()
